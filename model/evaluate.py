@@ -1,0 +1,102 @@
+"""Evaluate a checkpoint on MNIST test and, optionally, on a folder of drawings:
+python -m model.evaluate --checkpoint PATH [--data ROOT] [--images DIR] [--json]"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+from PIL import Image
+from torchvision.datasets import ImageFolder
+
+from model import checkpoint
+from model.data import DataUnavailable, data_root, load_mnist
+from model.network import CLASSES, RowClassifier
+from model.preprocess import UnreadableImage, to_mnist
+
+
+@torch.inference_mode()
+def predict(model: RowClassifier, images: torch.Tensor, batch: int = 1000) -> torch.Tensor:
+    device = next(model.parameters()).device
+    return torch.cat([model(x.to(device)).argmax(1).cpu() for x in images.split(batch)])
+
+
+def confusion(labels: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:
+    """Rows: true digit; columns: predicted digit."""
+    return torch.bincount(labels * CLASSES + predictions, minlength=CLASSES * CLASSES).view(CLASSES, CLASSES)
+
+
+def read_drawing(path: Path) -> torch.Tensor | None:
+    """A drawing file as the app would see it: None when it is blank or not a readable image."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return to_mnist(image)
+    except (OSError, UnreadableImage, Image.DecompressionBombError):
+        return None
+
+
+def evaluate_drawings(model: RowClassifier, folder: Path) -> dict:
+    """Accuracy on an ImageFolder layout (folder/<digit>/<file>); blank or unreadable files count as wrong."""
+    found = ImageFolder(str(folder), loader=str)
+    paths = [path for path, _ in found.samples]
+    labels = [int(found.classes[index]) for _, index in found.samples]
+    drawings = [read_drawing(Path(path)) for path in paths]
+    usable = [i for i, x in enumerate(drawings) if x is not None]
+    predicted = [None] * len(paths)
+    if usable:
+        for i, digit in zip(usable, predict(model, torch.stack([drawings[i] for i in usable])).tolist()):
+            predicted[i] = digit
+    wrong = [{"path": path, "label": y, "predicted": p} for path, y, p in zip(paths, labels, predicted) if p != y]
+    return {"images_accuracy": 1 - len(wrong) / len(paths), "images_count": len(paths), "images_wrong": wrong}
+
+
+def evaluate_mnist(model: RowClassifier, root: Path) -> dict:
+    images, labels = load_mnist(root, train=False)
+    predictions = predict(model, images)
+    matrix = confusion(labels, predictions)
+    return {
+        "mnist_test_accuracy": (predictions == labels).float().mean().item(),
+        "mnist_test_count": len(labels),
+        "per_class_accuracy": (matrix.diag() / matrix.sum(1)).tolist(),
+        "confusion_matrix": matrix.tolist(),
+    }
+
+
+def report(results: dict) -> str:
+    lines = [f"MNIST test accuracy: {results['mnist_test_accuracy']:.4f} ({results['mnist_test_count']} images)",
+             "per class: " + "  ".join(f"{d}:{a:.3f}" for d, a in enumerate(results["per_class_accuracy"])),
+             "confusion matrix (rows: true digit, columns: predicted):",
+             "      " + " ".join(f"{d:>5}" for d in range(CLASSES))]
+    lines += [f"{d:>5} " + " ".join(f"{n:>5}" for n in row) for d, row in enumerate(results["confusion_matrix"])]
+    if "images_accuracy" in results:
+        lines.append(f"drawings accuracy: {results['images_accuracy']:.4f} ({results['images_count']} images)")
+        lines += [f"  wrong: {w['path']} is a {w['label']}, read as {w['predicted'] if w['predicted'] is not None else 'unusable (blank or unreadable)'}"
+                  for w in results["images_wrong"]]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--checkpoint", type=Path, required=True)
+    parser.add_argument("--data", help="MNIST root (default: $ROWSCAN_DATA or data/)")
+    parser.add_argument("--images", type=Path, help="folder of drawings laid out as DIR/<digit>/<file>")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    try:
+        model, _ = checkpoint.load(args.checkpoint)
+        results = evaluate_mnist(model, data_root(args.data))
+        if args.images:
+            if not args.images.is_dir():
+                raise FileNotFoundError(f"{args.images}: no such folder of drawings")
+            results |= evaluate_drawings(model, args.images)
+    except (checkpoint.CheckpointError, DataUnavailable, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(results) if args.json else report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

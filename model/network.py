@@ -1,0 +1,190 @@
+"""A recurrent classifier that reads a 28x28 image one pixel row per timestep, and its trace.
+
+The trace is what the app draws: every hidden state, cell state and gate of the top layer, and
+the class probabilities after each row, all computed from one call of the cuDNN/packed paths.
+"""
+
+import functools
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+ROWS = 28  # timesteps: one per pixel row
+COLUMNS = 28  # features per timestep
+CLASSES = 10
+GATE_NAMES = ("input", "forget", "candidate", "output")  # the order nn.LSTM stacks them in
+CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+
+@dataclass
+class ModelConfig:
+    cell: str = "lstm"  # lstm | gru | rnn
+    hidden_size: int = 128
+    num_layers: int = 1
+    dropout: float = 0.0  # between recurrent layers, as nn.LSTM applies it
+    bidirectional: bool = False
+
+    def __post_init__(self):
+        if self.cell not in CELLS:
+            raise ValueError(f"cell must be one of {sorted(CELLS)}, not {self.cell!r}")
+
+    @property
+    def directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    def describe(self) -> str:
+        kind = f"bidirectional {self.cell.upper()}" if self.bidirectional else self.cell.upper()
+        return f"{kind}, {self.num_layers} layer(s) of {self.hidden_size} units"
+
+
+class RowClassifier(nn.Module):
+    """Reads rows top to bottom (and bottom to top when bidirectional), classifies the final state."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.rnn = CELLS[config.cell](
+            input_size=COLUMNS,
+            hidden_size=config.hidden_size,
+            num_layers=config.num_layers,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+            bidirectional=config.bidirectional,
+            batch_first=True,
+        )
+        self.head = nn.Linear(config.hidden_size * config.directions, CLASSES)
+
+    def final_state(self, images: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """The top layer's last hidden state of each direction, concatenated.
+
+        For the backward direction that is its state after reading row 0, i.e. after the whole
+        image, which `out[:, -1, :]` would miss (there the backward half has seen one row only).
+        With `lengths`, each image counts as cut after its first `length` rows.
+        """
+        if lengths is None:
+            _, state = self.rnn(images)
+        else:
+            packed = pack_padded_sequence(images, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            _, state = self.rnn(packed)
+        h_n = state[0] if isinstance(state, tuple) else state  # LSTM returns (h_n, c_n)
+        top = h_n[-self.config.directions :]  # (directions, batch, hidden)
+        return top.transpose(0, 1).reshape(images.shape[0], -1)
+
+    def forward(self, images: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.final_state(images, lengths))
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def weight_shapes(self) -> dict[str, list[int]]:
+        return {name: list(p.shape) for name, p in self.named_parameters()}
+
+
+@dataclass
+class Trace:
+    """What the network did on each image; every tensor has the batch first.
+
+    hidden, cell: (batch, rows, directions, hidden) top-layer states after each row; for the
+        backward direction, the state at row t has read rows 27..t.
+    gates: (batch, rows, directions, 4, hidden) activations in GATE_NAMES order (LSTM only).
+    row_probabilities: (batch, rows, classes) the answer after rows 0..t have been read.
+    logits: (batch, classes) the answer after the whole image, equal to forward().
+    """
+
+    hidden: torch.Tensor
+    cell: torch.Tensor | None
+    gates: torch.Tensor | None
+    row_probabilities: torch.Tensor
+    logits: torch.Tensor
+
+    def to(self, device) -> "Trace":
+        return Trace(**{k: None if v is None else v.to(device) for k, v in asdict(self).items()})
+
+
+@functools.cache
+def single_layer(kind: type, input_size: int, hidden_size: int, bidirectional: bool) -> nn.RNNBase:
+    """A weightless one-layer RNN to run any layer of a stack with, through functional_call."""
+    return kind(input_size, hidden_size, bidirectional=bidirectional, batch_first=True, device="meta")
+
+
+def layer_output(rnn: nn.RNNBase, layer: int, inputs: torch.Tensor) -> torch.Tensor:
+    """Output sequence of one layer of a stacked RNN, run on its own (eval mode: no dropout)."""
+    single = single_layer(type(rnn), inputs.shape[-1], rnn.hidden_size, rnn.bidirectional)
+    weights = {
+        name: getattr(rnn, name.replace("_l0", f"_l{layer}")) for name, _ in single.named_parameters()
+    }
+    output, _ = torch.func.functional_call(single, weights, (inputs,))
+    return output
+
+
+def lstm_gates(rnn: nn.LSTM, layer: int, inputs: torch.Tensor, output: torch.Tensor):
+    """Recompute an LSTM layer's four gates and cell states from its weights and its outputs.
+
+    Every gate at step t depends only on the input at t and on h at the previous step of its
+    direction, both known from nn.LSTM's output, so the gates come out of one matmul; only
+    the cell state needs its 28-step elementwise recurrence.
+    Returns gates (batch, rows, directions, 4, hidden) and cells (batch, rows, directions, hidden).
+    """
+    batch, rows, _ = inputs.shape
+    hidden = rnn.hidden_size
+    gates, cells = [], []
+    for direction in range(2 if rnn.bidirectional else 1):
+        suffix = f"_l{layer}" + ("_reverse" if direction else "")
+        h = output[..., direction * hidden : (direction + 1) * hidden]
+        zero = h.new_zeros(batch, 1, hidden)
+        # previous state in reading order: forward reads t-1 before t, backward reads t+1.
+        h_prev = torch.cat([zero, h[:, :-1]], 1) if direction == 0 else torch.cat([h[:, 1:], zero], 1)
+        pre = F.linear(inputs, getattr(rnn, "weight_ih" + suffix), getattr(rnn, "bias_ih" + suffix))
+        pre = pre + F.linear(h_prev, getattr(rnn, "weight_hh" + suffix), getattr(rnn, "bias_hh" + suffix))
+        i, f, g, o = pre.view(batch, rows, 4, hidden).unbind(2)
+        i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+        order = range(rows) if direction == 0 else range(rows - 1, -1, -1)
+        c = h.new_zeros(batch, hidden)
+        c_steps = [None] * rows
+        for t in order:
+            c = f[:, t] * c + i[:, t] * g[:, t]
+            c_steps[t] = c
+        gates.append(torch.stack([i, f, g, o], 2))
+        cells.append(torch.stack(c_steps, 1))
+    return torch.stack(gates, 2), torch.stack(cells, 2)
+
+
+def prefix_batch(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every image repeated once per prefix length 1..28, with those lengths, for one packed call."""
+    batch, rows, columns = images.shape
+    repeated = images.unsqueeze(1).expand(batch, rows, rows, columns).reshape(batch * rows, rows, columns)
+    lengths = torch.arange(1, rows + 1).repeat(batch)
+    return repeated, lengths
+
+
+@torch.no_grad()
+def trace(model: RowClassifier, images: torch.Tensor) -> Trace:
+    """Run `model` on (batch, 28, 28) images once and return everything the app shows."""
+    model.eval()
+    config, rnn = model.config, model.rnn
+    top_output, _ = rnn(images)
+    top_input = images  # the top layer reads the output of the layers below it
+    for layer in range(config.num_layers - 1):
+        top_input = layer_output(rnn, layer, top_input)
+    batch, rows, _ = images.shape
+    hidden = top_output.view(batch, rows, config.directions, config.hidden_size)
+
+    gates = cell = None
+    if config.cell == "lstm":
+        gates, cell = lstm_gates(rnn, config.num_layers - 1, top_input, top_output)
+
+    if config.bidirectional:
+        # "after row t" for a model that also reads upwards: its answer on the image cut after row t.
+        prefixes, lengths = prefix_batch(images)
+        row_logits = model(prefixes, lengths.to(images.device)).view(batch, rows, CLASSES)
+    else:
+        row_logits = model.head(top_output)
+    return Trace(
+        hidden=hidden,
+        cell=cell,
+        gates=gates,
+        row_probabilities=row_logits.softmax(-1),
+        logits=row_logits[:, -1],
+    )

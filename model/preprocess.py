@@ -1,0 +1,174 @@
+"""Any drawing -> one 28x28 image in MNIST's convention, shared by evaluation and the app.
+
+MNIST digits were cropped to their ink, scaled so the longer side is 20 px with antialiasing,
+and placed in 28x28 by their centre of mass. Drawings also differ from MNIST in stroke
+width (a 1 px pen on a 1000 px canvas, a fat brush on a small one), so the width is brought
+to MNIST's before the final downscale.
+"""
+
+import numpy as np
+import torch
+from PIL import Image, ImageFilter
+
+SIDE = 28
+BOX = 20  # MNIST's longer side of the ink's bounding box
+CENTRE = 14.0  # MNIST's mean centre of mass (row and column), measured on the test set
+WORK = 4 * BOX  # longer side at which stroke width is adjusted
+# Median stroke width of MNIST test digits at the work resolution, as stroke_width() measures
+# it; tests/test_preprocess.py re-measures it.
+MNIST_STROKE = 10.0
+MIN_CONTRAST = 0.1  # less ink contrast than this (0..1) counts as nothing drawn
+
+
+class UnreadableImage(ValueError):
+    """The input cannot be read as a picture at all (as opposed to a picture with nothing drawn)."""
+
+
+def _scaled(array: np.ndarray) -> np.ndarray:
+    """Values as float32 in 0..1: uint8 and bool by their natural scale, anything else by its range."""
+    if array.dtype == np.bool_:
+        return array.astype(np.float32)
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255
+    values = np.nan_to_num(array.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    low, high = values.min(), values.max()
+    if high <= low:
+        return np.zeros(values.shape, np.float32)
+    if low >= 0 and high <= 1:
+        return values.astype(np.float32)
+    return ((values - low) / (high - low)).astype(np.float32)
+
+
+def _channels(image) -> tuple[np.ndarray, np.ndarray | None]:
+    """Colour (H, W, channels) and alpha (H, W) or None, of a PIL image or an (H, W[, C]) array, in 0..1."""
+    if isinstance(image, Image.Image):
+        if image.mode in ("I", "I;16", "I;16B", "I;16L", "F", "1"):
+            return _scaled(np.asarray(image))[..., None], None
+        array = np.asarray(image.convert("RGBA" if image.has_transparency_data else "RGB"))
+    else:
+        array = np.asarray(image)
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.size == 0 or array.ndim != 3 or array.shape[2] > 4:
+        raise UnreadableImage(f"Cannot read an image of shape {array.shape}: expected (H, W) or (H, W, 1-4).")
+    values = _scaled(array)
+    if array.shape[2] in (2, 4):  # grey or colour, then alpha
+        return values[..., :-1], values[..., -1]
+    return values, None
+
+
+def _border(values: np.ndarray) -> np.ndarray:
+    return np.concatenate([values[0], values[-1], values[:, 0], values[:, -1]])
+
+
+def ink_map(image) -> np.ndarray | None:
+    """Where the ink is, 0..1, whatever the polarity, colours or mode; None when nothing is drawn.
+
+    On a transparent background the alpha channel is the ink. Otherwise the background is the
+    border's typical colour and ink is how far a pixel's colour is from it, in its most
+    different channel: dark on light, light on dark, blue on grey.
+    """
+    colour, alpha = _channels(image)
+    if alpha is not None and np.median(_border(alpha)) < 0.5:
+        ink = alpha
+    else:
+        ink = np.abs(colour - np.median(_border(colour), axis=0)).max(-1)
+    peak = float(ink.max())
+    if peak < MIN_CONTRAST:
+        return None
+    return ink / peak
+
+
+def _bounding_box(ink: np.ndarray, threshold: float = 0.2) -> tuple[slice, slice]:
+    rows = np.flatnonzero((ink > threshold).any(1))
+    columns = np.flatnonzero((ink > threshold).any(0))
+    return slice(rows[0], rows[-1] + 1), slice(columns[0], columns[-1] + 1)
+
+
+def stroke_width(ink: np.ndarray) -> float:
+    """Typical stroke width in pixels: twice the ink area over its boundary length.
+
+    A stroke of width w and length L has area w*L and about 2*L boundary pixels.
+    """
+    solid = ink > 0.5
+    area = int(solid.sum())
+    if area == 0:
+        return 0.0
+    padded = np.pad(solid, 1)
+    interior = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:] & solid
+    boundary = max(area - int(interior.sum()), 1)
+    return 2 * area / boundary
+
+
+def _resize(ink: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Antialiased resize of a float map: area averaging down, bicubic up."""
+    picture = Image.fromarray(ink.astype(np.float32), mode="F")
+    shrinking = height < ink.shape[0] or width < ink.shape[1]
+    resample = Image.Resampling.BOX if shrinking else Image.Resampling.BICUBIC
+    return np.clip(np.asarray(picture.resize((width, height), resample)), 0, 1)
+
+
+def _fit(ink: np.ndarray, longer: int) -> np.ndarray:
+    height, width = ink.shape
+    scale = longer / max(height, width)
+    return _resize(ink, max(1, round(height * scale)), max(1, round(width * scale)))
+
+
+def _morph(ink: np.ndarray, radius: int) -> np.ndarray:
+    """Grow (radius > 0) or shrink (radius < 0) strokes by |radius| pixels on each side."""
+    if radius == 0:
+        return ink
+    size = 2 * abs(radius) + 1
+    pad = abs(radius) + 1
+    picture = Image.fromarray(np.pad(ink, pad).astype(np.float32), mode="F")
+    picture = picture.filter(ImageFilter.MaxFilter(size) if radius > 0 else ImageFilter.MinFilter(size))
+    return np.asarray(picture)
+
+
+def _max_pool(ink: np.ndarray, factor: int) -> np.ndarray:
+    height, width = -(-ink.shape[0] // factor) * factor, -(-ink.shape[1] // factor) * factor
+    padded = np.pad(ink, ((0, height - ink.shape[0]), (0, width - ink.shape[1])))
+    return padded.reshape(height // factor, factor, width // factor, factor).max((1, 3))
+
+
+def normalise_stroke(ink: np.ndarray) -> np.ndarray:
+    """Crop to the ink, bring its longer side to WORK px, and its stroke width to MNIST's."""
+    ink = ink[_bounding_box(ink)]
+    expected = stroke_width(ink) * WORK / max(ink.shape)  # stroke width once at WORK px
+    if expected < 1.5:
+        # A hairline would average down to a faint line whose brightness depends on how it
+        # falls on the pixel grid; max-pooling keeps every pixel it touches at full ink.
+        ink = _max_pool(ink, -(-max(ink.shape) // WORK))
+    ink = _fit(ink, WORK)
+    radius = round((MNIST_STROKE - max(expected, 1.0)) / 2)
+    while radius < 0 and (_morph(ink, radius) > 0.5).sum() < 0.4 * (ink > 0.5).sum():
+        radius += 1  # never erode a drawing away
+    ink = _morph(ink, radius)
+    return ink[_bounding_box(ink)]
+
+
+def centre_by_mass(digit: np.ndarray) -> np.ndarray:
+    """Place a digit of at most 20x20 into 28x28 so its centre of mass lands on MNIST's."""
+    canvas = np.zeros((SIDE, SIDE), np.float32)
+    mass = digit.sum()
+    rows, columns = np.indices(digit.shape)
+    shift = [
+        round(CENTRE - (rows * digit).sum() / mass),
+        round(CENTRE - (columns * digit).sum() / mass),
+    ]
+    for axis in (0, 1):  # keep the whole digit inside the frame
+        shift[axis] = min(max(shift[axis], 0), SIDE - digit.shape[axis])
+    canvas[shift[0] : shift[0] + digit.shape[0], shift[1] : shift[1] + digit.shape[1]] = digit
+    return canvas
+
+
+def to_mnist(image) -> torch.Tensor | None:
+    """A drawing (PIL image or array, any mode or polarity) as a (28, 28) float tensor, or None
+    when nothing is drawn. Raises UnreadableImage when the input is not a picture."""
+    ink = ink_map(image)
+    if ink is None:
+        return None
+    digit = _fit(normalise_stroke(ink), BOX)
+    if digit.sum() <= 0:
+        return None
+    return torch.from_numpy(centre_by_mass(digit / digit.max()))

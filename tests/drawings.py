@@ -1,0 +1,72 @@
+"""Drawings made the ways people draw on canvases, for preprocessing and accuracy tests.
+
+Two families: real MNIST test digits redrawn at other sizes, places, colours and polarities
+(their strokes keep MNIST's shape; thresholding them much thinner would break faint strokes
+and change the digit), and the stroke-path digits of demo.sketches drawn with any pen, from a
+1 px line on a 1000 px canvas to a fat brush.
+"""
+
+import random
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from demo.sketches import STROKES, Style, render
+
+
+def redraw(digit: np.ndarray, canvas=(280, 280), height=0.7, centre=(0.5, 0.5), core=0.5, grow=0,
+           ink=(0, 0, 0), background=(255, 255, 255), alpha=False) -> Image.Image:
+    """A 28x28 MNIST digit as a drawing: scaled to `height` of the canvas, placed at `centre`,
+    its stroke thinned (core near 1) or thickened (core near 0, `grow` px more) and coloured."""
+    rows = np.flatnonzero(digit.max(1) > 0.1)
+    columns = np.flatnonzero(digit.max(0) > 0.1)
+    crop = digit[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
+    scale = height * canvas[1] / crop.shape[0]
+    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+    big = np.asarray(Image.fromarray(crop.astype(np.float32), "F").resize(size, Image.Resampling.BICUBIC))
+    mask = Image.fromarray(((big > core) * 255).astype(np.uint8))
+    if grow:
+        mask = mask.filter(ImageFilter.MaxFilter(2 * grow + 1))
+    image = Image.new("RGBA", canvas, (*background, 0 if alpha else 255))
+    left = round(centre[0] * canvas[0] - size[0] / 2)
+    top = round(centre[1] * canvas[1] - size[1] / 2)
+    image.paste(Image.new("RGBA", size, (*ink, 255)), (left, top), mask)
+    return image
+
+
+# Each style is one way real drawings differ from MNIST.
+STYLES = {
+    "brush on a small canvas": dict(canvas=(280, 280), core=0.3),
+    "pen on a large white canvas": dict(canvas=(1000, 1000), height=0.5, core=0.6),
+    "fat marker": dict(canvas=(300, 300), core=0.2, grow=5),
+    "off-centre corner": dict(canvas=(800, 600), height=0.3, centre=(0.8, 0.25), core=0.6),
+    "tiny": dict(canvas=(900, 900), height=0.05, centre=(0.3, 0.6)),
+    "huge": dict(canvas=(400, 400), height=0.98),
+    "white on black": dict(ink=(255, 255, 255), background=(0, 0, 0), core=0.6),
+    "red on yellow": dict(ink=(200, 20, 20), background=(250, 240, 120)),
+    "ink on transparent": dict(alpha=True, ink=(30, 30, 30), background=(0, 0, 0)),
+}
+
+
+# Pens for the stroke-path digits: width is in canvas pixels.
+PENS = {
+    "thin pen on a large white canvas": dict(canvas=(1000, 1000), height=0.5, width=2),
+    "hairline, off-centre": dict(canvas=(1200, 900), height=0.3, centre=(0.75, 0.3), width=1),
+    "fat brush": dict(canvas=(280, 280), height=0.7, width=34),
+    "tiny on a big canvas": dict(canvas=(900, 900), height=0.04, width=3),
+    "huge, touching the edges": dict(canvas=(300, 300), height=1.0, width=20),
+    "light ink on dark": dict(ink=(230, 230, 230, 255), background=(39, 39, 42, 255), width=14),
+    "blue on grey": dict(ink=(20, 40, 200, 255), background=(30, 30, 30, 255), width=10),
+    "transparent, palette mode": dict(background=None, mode="P", width=8),
+}
+
+
+def pen_drawings(pen: str, per_digit: int = 4) -> list[tuple[Image.Image, int]]:
+    """Every digit drawn `per_digit` times with one pen, each time with its own slant and wobble."""
+    rng = random.Random(pen)
+    return [
+        (render(digit, Style(**PENS[pen], slant=rng.uniform(-0.1, 0.25), wobble=rng.uniform(0, 0.015),
+                             seed=rng.randrange(10**6))), digit)
+        for digit in STROKES
+        for _ in range(per_digit)
+    ]

@@ -1,0 +1,67 @@
+"""The training and evaluation commands, run as a learner runs them."""
+
+import json
+import subprocess
+import sys
+
+from PIL import Image
+
+from demo.sketches import Style, render
+from model.data import data_root
+from tests.conftest import REPO
+
+
+def run(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", *args], cwd=REPO, capture_output=True, text=True, timeout=600)
+
+
+def test_train_then_evaluate(tmp_path):
+    out = tmp_path / "tiny.pt"
+    trained = run("model.train", "--cell", "gru", "--hidden-size", "16", "--num-layers", "2", "--dropout", "0.1",
+                  "--bidirectional", "--epochs", "2", "--batch-size", "256", "--lr", "0.01", "--seed", "3",
+                  "--device", "cpu", "--out", str(out))
+    assert trained.returncode == 0, trained.stderr
+    assert "epoch   2/2" in trained.stdout and "val acc" in trained.stdout
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["config"] == {"cell": "gru", "hidden_size": 16, "num_layers": 2, "dropout": 0.1, "bidirectional": True}
+    assert card["epochs"] == 2 and len(card["history"]["train_loss"]) == 2
+    assert 0.1 < card["mnist_test_accuracy"] <= 1 and card["data"]["test_images"] == 10_000
+    for key in ("parameter_count", "training_seconds", "device", "torch_version", "validation_accuracy"):
+        assert key in card
+    assert Image.open(out.with_suffix(".png")).size[0] > 100
+
+    drawings = tmp_path / "drawings"
+    for digit in (3, 8):
+        (drawings / str(digit)).mkdir(parents=True)
+        render(digit, Style(canvas=(640, 480), width=6)).save(drawings / str(digit) / "a.png")
+    (drawings / "8" / "broken.png").write_bytes(b"\x89PNG not really")
+    evaluated = run("model.evaluate", "--checkpoint", str(out), "--images", str(drawings), "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    result = json.loads(evaluated.stdout)
+    assert result["mnist_test_accuracy"] == card["mnist_test_accuracy"]
+    assert result["images_count"] == 3 and 0 <= result["images_accuracy"] <= 2 / 3
+    assert any(w["path"].endswith("broken.png") and w["predicted"] is None for w in result["images_wrong"])
+    assert len(result["confusion_matrix"]) == 10 and sum(map(sum, result["confusion_matrix"])) == 10_000
+
+
+def test_evaluate_reports_a_corrupt_checkpoint_clearly(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"\x00" * 100)
+    result = run("model.evaluate", "--checkpoint", str(bad))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {bad}: not a readable weights-only checkpoint")
+
+
+def test_missing_data_gives_a_clear_message(tmp_path, monkeypatch):
+    result = subprocess.run([sys.executable, "-m", "model.evaluate", "--checkpoint", "checkpoints/lstm.pt",
+                             "--data", str(tmp_path / "empty")], cwd=REPO, capture_output=True, text=True,
+                            timeout=300, env={"PATH": "", "no_proxy": "", "https_proxy": "http://127.0.0.1:9"})
+    assert result.returncode == 2
+    assert "MNIST is not under" in result.stderr and "ROWSCAN_DATA" in result.stderr
+
+
+def test_data_root_order(monkeypatch):
+    monkeypatch.setenv("ROWSCAN_DATA", "/from/env")
+    assert str(data_root("/from/flag")) == "/from/flag" and str(data_root()) == "/from/env"
+    monkeypatch.delenv("ROWSCAN_DATA")
+    assert data_root() == REPO / "data"

@@ -1,0 +1,109 @@
+"""The readout and the trace tell the truth about what nn.LSTM computes, to 1e-5."""
+
+import pytest
+import torch
+
+from model.network import ModelConfig, RowClassifier, trace
+
+CONFIGS = [
+    ModelConfig(hidden_size=32),
+    ModelConfig(hidden_size=24, num_layers=2, dropout=0.3),
+    ModelConfig(hidden_size=24, bidirectional=True),
+    ModelConfig(hidden_size=16, num_layers=3, bidirectional=True, dropout=0.2),
+    ModelConfig(cell="gru", hidden_size=16, num_layers=2, bidirectional=True),
+    ModelConfig(cell="rnn", hidden_size=16),
+]
+
+
+def fresh(config: ModelConfig) -> RowClassifier:
+    torch.manual_seed(0)
+    return RowClassifier(config).eval()
+
+
+@pytest.fixture(scope="module")
+def all_models(shipped_models):
+    """Fresh models of every shape, and the trained ones the app ships."""
+    return [fresh(c) for c in CONFIGS] + shipped_models
+
+
+def test_bidirectional_readout_uses_both_final_states(digits):
+    model = fresh(ModelConfig(hidden_size=32, bidirectional=True))
+    images = digits[0][:16]
+    output, _ = model.rnn(images)
+    naive = model.head(output[:, -1, :])
+    proper = model(images)
+    assert (naive - proper).abs().max() > 1e-3
+    hidden = model.config.hidden_size
+    readout = torch.cat([output[:, -1, :hidden], output[:, 0, hidden:]], 1)
+    torch.testing.assert_close(model.head(readout), proper, atol=1e-5, rtol=0)
+
+
+def test_last_step_of_trace_equals_forward(all_models, digits):
+    images = digits[0][:32]
+    for model in all_models:
+        result = trace(model, images)
+        torch.testing.assert_close(result.logits, model(images), atol=1e-5, rtol=0)
+        torch.testing.assert_close(result.row_probabilities[:, -1], model(images).softmax(-1), atol=1e-5, rtol=0)
+
+
+def test_hidden_states_are_the_top_layer_output(all_models, digits):
+    images = digits[0][:8]
+    for model in all_models:
+        output, _ = model.rnn(images)
+        result = trace(model, images)
+        torch.testing.assert_close(result.hidden.flatten(2), output, atol=1e-5, rtol=0)
+
+
+def test_gates_recomputed_from_weights_reproduce_lstm_states(all_models, digits):
+    images = digits[0][:8]
+    for model in (m for m in all_models if m.config.cell == "lstm"):
+        result = trace(model, images)
+        output, (h_n, c_n) = model.rnn(images)
+        i, f, g, o = result.gates.unbind(3)
+        assert ((i >= 0) & (i <= 1) & (f >= 0) & (f <= 1) & (o >= 0) & (o <= 1)).all()
+        assert ((g >= -1) & (g <= 1)).all()
+        # h_t = o_t * tanh(c_t) must give back nn.LSTM's own output at every step and direction
+        torch.testing.assert_close(o * result.cell.tanh(), result.hidden, atol=1e-5, rtol=0)
+        directions = model.config.directions
+        torch.testing.assert_close(result.cell[:, -1, 0], c_n[-directions], atol=1e-5, rtol=0)
+        if directions == 2:
+            torch.testing.assert_close(result.cell[:, 0, 1], c_n[-1], atol=1e-5, rtol=0)
+
+
+def test_cell_state_after_each_row_matches_lstm_run_on_that_prefix(digits):
+    images = digits[0][:4]
+    for config in (ModelConfig(hidden_size=24, num_layers=2), ModelConfig(hidden_size=24, bidirectional=True)):
+        model = fresh(config)
+        result = trace(model, images)
+        for t in range(28):
+            _, (_, c_forward) = model.rnn(images[:, : t + 1])
+            torch.testing.assert_close(result.cell[:, t, 0], c_forward[-config.directions], atol=1e-5, rtol=0)
+            if config.bidirectional:  # the backward direction at row t has read rows 27..t
+                _, (_, c_backward) = model.rnn(images[:, t:])
+                torch.testing.assert_close(result.cell[:, t, 1], c_backward[-1], atol=1e-5, rtol=0)
+
+
+def test_probability_after_each_row_equals_the_model_on_the_cut_image(all_models, digits):
+    images = digits[0][:6]
+    for model in all_models:
+        result = trace(model, images)
+        for t in range(28):
+            cut = model(images[:, : t + 1]).softmax(-1)
+            torch.testing.assert_close(result.row_probabilities[:, t], cut, atol=1e-5, rtol=0)
+
+
+def test_trace_shapes(digits):
+    model = fresh(ModelConfig(hidden_size=20, bidirectional=True))
+    result = trace(model, digits[0][:3])
+    assert result.hidden.shape == (3, 28, 2, 20)
+    assert result.cell.shape == (3, 28, 2, 20)
+    assert result.gates.shape == (3, 28, 2, 4, 20)
+    assert result.row_probabilities.shape == (3, 28, 10)
+    torch.testing.assert_close(result.row_probabilities.sum(-1), torch.ones(3, 28))
+    gru = trace(fresh(ModelConfig(cell="gru", hidden_size=8)), digits[0][:3])
+    assert gru.gates is None and gru.cell is None
+
+
+def test_config_rejects_unknown_cell():
+    with pytest.raises(ValueError, match="cell must be one of"):
+        ModelConfig(cell="transformer")

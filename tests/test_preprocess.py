@@ -1,0 +1,130 @@
+"""Preprocessing turns any drawing into MNIST's convention, the same digit into the same 28x28."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from demo.sketches import Style, render
+from model.preprocess import (
+    BOX,
+    CENTRE,
+    MNIST_STROKE,
+    WORK,
+    UnreadableImage,
+    _bounding_box,
+    _fit,
+    stroke_width,
+    to_mnist,
+)
+from tests.drawings import STYLES, redraw
+
+
+def centre_of_mass(image: torch.Tensor) -> tuple[float, float]:
+    rows, columns = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    return float((image * rows).sum() / image.sum()), float((image * columns).sum() / image.sum())
+
+
+def test_mnist_stroke_constant_is_the_median_mnist_width(mnist_test):
+    widths = [stroke_width(_fit(x[_bounding_box(x)], WORK)) for x in mnist_test[0][:1000].numpy()]
+    assert abs(np.median(widths) - MNIST_STROKE) < 0.5
+
+
+def test_output_follows_mnist_convention(digits):
+    for image in digits[0][:50]:
+        out = to_mnist(image.numpy())
+        assert out.shape == (28, 28) and out.dtype == torch.float32
+        assert 0 <= out.min() and out.max() == pytest.approx(1.0)
+        rows = torch.nonzero(out.amax(1) > 0.2)
+        columns = torch.nonzero(out.amax(0) > 0.2)
+        longer = max(rows.max() - rows.min(), columns.max() - columns.min()) + 1
+        assert BOX - 2 <= longer <= BOX + 1
+        row, column = centre_of_mass(out)
+        assert abs(row - CENTRE) <= 0.75 and abs(column - CENTRE) <= 0.75
+
+
+def test_mnist_digits_pass_through_nearly_unchanged(digits, shipped_models):
+    images, labels = digits
+    processed = torch.stack([to_mnist(x.numpy()) for x in images])
+    assert (processed - images).abs().mean() < 0.05
+    for model in shipped_models:
+        with torch.no_grad():
+            same = (model(processed).argmax(1) == model(images).argmax(1)).float().mean()
+        assert same >= 0.97
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_the_same_digit_drawn_differently_gives_the_same_input(digits, shipped_models, style):
+    """Shifted, scaled, inverted, on alpha, thin and thick: same 28x28 within a tolerance, same answer."""
+    images, labels = digits
+    reference = torch.stack([to_mnist(redraw(x.numpy())) for x in images[:60]])
+    redrawn = torch.stack([to_mnist(redraw(x.numpy(), **STYLES[style])) for x in images[:60]])
+    difference = (redrawn - reference).abs().mean((1, 2))
+    assert difference.median() < 0.08, f"{style}: median pixel difference {difference.median():.3f}"
+    for model in shipped_models:
+        with torch.no_grad():
+            agree = (model(redrawn).argmax(1) == model(reference).argmax(1)).float().mean()
+        assert agree >= 0.95, f"{style}: {model.config.describe()} agrees on {agree:.0%} only"
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA", "P", "1", "I;16", "F"])
+def test_every_pil_mode_gives_the_same_image(mode):
+    drawing = render(3, Style(width=16))
+    expected = to_mnist(drawing)
+    converted = drawing.convert(mode) if mode not in ("I;16", "F") else drawing.convert("L").convert(mode)
+    assert (to_mnist(converted) - expected).abs().max() < 0.1
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda a: a,
+        lambda a: a[..., None],
+        lambda a: a.astype(np.uint16) * 257,
+        lambda a: a.astype(np.float32) / 255,
+        lambda a: a.astype(np.float64) * 1000 - 7,
+        lambda a: a > 127,
+        lambda a: np.stack([a, np.full_like(a, 255)], -1),
+    ],
+    ids=["uint8", "HW1", "uint16", "float01", "float-range", "bool", "grey+alpha"],
+)
+def test_numpy_arrays_of_any_dtype(convert):
+    grey = np.asarray(render(7, Style(width=14)).convert("L"))
+    assert (to_mnist(convert(grey)) - to_mnist(grey)).abs().max() < 0.15
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [
+        Image.new("RGB", (280, 280), "white"),
+        Image.new("RGBA", (280, 280), (0, 0, 0, 0)),
+        Image.new("RGBA", (280, 280), (40, 40, 40, 255)),
+        Image.new("L", (1, 1)),
+        np.zeros((28, 28)),
+        np.full((50, 60, 3), 200, np.uint8),
+        np.full((10, 10), np.nan),
+    ],
+    ids=["white", "transparent", "dark-theme", "1x1", "zeros", "grey", "nan"],
+)
+def test_nothing_drawn_is_none(blank):
+    assert to_mnist(blank) is None
+
+
+@pytest.mark.parametrize("shape", [(5, 5, 7), (0, 0), (3,), (2, 2, 2, 2)])
+def test_unreadable_arrays_raise_a_clear_error(shape):
+    with pytest.raises(UnreadableImage, match="Cannot read an image of shape"):
+        to_mnist(np.zeros(shape))
+
+
+def test_odd_drawings_still_give_an_image():
+    dot = Image.new("L", (280, 280), 255)
+    dot.putpixel((100, 40), 0)
+    line = np.zeros((5, 3000), np.uint8)
+    line[2, 100:2900] = 255
+    nan_ink = np.zeros((28, 28))
+    nan_ink[5:20, 12:15] = 1
+    nan_ink[0, 0] = np.nan
+    for drawing in (dot, line, nan_ink, Image.new("L", (4000, 3000), 255)):
+        result = to_mnist(drawing)
+        assert result is None or (result.shape == (28, 28) and torch.isfinite(result).all())
+    assert to_mnist(dot) is not None and to_mnist(line) is not None and to_mnist(nan_ink) is not None
