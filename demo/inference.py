@@ -1,0 +1,97 @@
+"""Both shipped models, loaded once onto the GPU when there is one, and one call that reads drawings."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model import checkpoint
+from model.network import GATE_NAMES, RowClassifier, trace
+
+CHECKPOINTS = Path(os.environ.get("ROWSCAN_CHECKPOINTS", Path(__file__).resolve().parent.parent / "checkpoints"))
+MODEL_FILES = {"LSTM": "lstm.pt", "BiLSTM": "bilstm.pt"}
+
+try:  # Hugging Face ZeroGPU: the GPU is attached only inside functions marked with spaces.GPU
+    import spaces
+
+    on_gpu = spaces.GPU
+except ImportError:
+
+    def on_gpu(function):
+        return function
+
+
+@dataclass
+class Reading:
+    """One drawing read by one model, as numpy arrays for the pictures and the API."""
+
+    model: str
+    image: np.ndarray  # (28, 28) what the network sees
+    hidden: np.ndarray  # (28, directions, units)
+    cell: np.ndarray | None  # (28, directions, units), LSTM only
+    gates: dict[str, np.ndarray] | None  # name -> (28, directions, units), LSTM only
+    row_probabilities: np.ndarray  # (28, 10) the answer after each row
+    importance: np.ndarray  # (28,) drop in the final answer's probability when that row is blank
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        return self.row_probabilities[-1]
+
+    @property
+    def digit(self) -> int:
+        return int(self.probabilities.argmax())
+
+
+def blank_each_row(images: torch.Tensor) -> torch.Tensor:
+    """(batch, 28, 28) -> (batch, 28, 28, 28): copy r of each image has row r blanked."""
+    rows = images.shape[1]
+    copies = images.unsqueeze(1).repeat(1, rows, 1, 1)
+    copies[:, torch.arange(rows), torch.arange(rows)] = 0
+    return copies
+
+
+class Reader:
+    """Holds the models resident on one device; a request moves only its 28x28 inputs."""
+
+    def __init__(self, folder: Path = CHECKPOINTS, device: str | None = None):
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if self.device.type == "cpu":
+            # A request's tensors are tiny: extra intra-op threads only wait on each other (measured
+            # 4-6x slower per stroke beside other work); Gradio's workers serve requests in parallel.
+            torch.set_num_threads(1)
+        self.models: dict[str, RowClassifier] = {}
+        self.cards: dict[str, dict] = {}
+        for name, file in MODEL_FILES.items():
+            self.models[name], self.cards[name] = checkpoint.load(Path(folder) / file, self.device)
+
+    def read(self, name: str, images: list[torch.Tensor]) -> list[Reading]:
+        """Trace and row importance for a batch of (28, 28) inputs, in one call per model."""
+        return _read(self.models[name], name, torch.stack(images), self.device)
+
+
+@on_gpu
+def _read(model: RowClassifier, name: str, images: torch.Tensor, device: torch.device) -> list[Reading]:
+    with torch.inference_mode():
+        x = images.to(device)
+        result = trace(model, x).to("cpu")
+        batch, rows, _ = x.shape
+        final = result.logits.argmax(1)
+        blanked = model(blank_each_row(x).view(batch * rows, rows, -1)).softmax(-1).view(batch, rows, -1).cpu()
+        kept = result.row_probabilities[:, -1].gather(1, final[:, None])
+        importance = kept - blanked.gather(2, final[:, None, None].expand(batch, rows, 1)).squeeze(2)
+    return [
+        Reading(
+            model=name,
+            image=images[i].numpy(),
+            hidden=result.hidden[i].numpy(),
+            cell=None if result.cell is None else result.cell[i].numpy(),
+            gates=None if result.gates is None else {
+                gate: values.numpy() for gate, values in zip(GATE_NAMES, result.gates[i].unbind(2))
+            },
+            row_probabilities=result.row_probabilities[i].numpy(),
+            importance=importance[i].numpy(),
+        )
+        for i in range(batch)
+    ]

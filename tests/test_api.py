@@ -1,0 +1,70 @@
+"""The app as programs use it: `python app.py`, then gradio_client against the classify endpoint."""
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from demo.sketches import Style, render
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def client(app_url) -> Client:
+    return Client(app_url, analytics_enabled=False, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def drawings(tmp_path_factory) -> dict:
+    folder = tmp_path_factory.mktemp("drawings")
+    files = {}
+    for digit in (0, 1, 7):
+        files[digit] = folder / f"{digit}.png"
+        render(digit, Style(canvas=(500, 400), width=10, slant=0.1)).save(files[digit])
+    files["blank"] = folder / "blank.png"
+    Image.new("RGB", (300, 300), "white").save(files["blank"])
+    files["palette"] = folder / "palette.png"
+    render(1, Style(mode="P", ink=(200, 0, 0, 255))).save(files["palette"])
+    files["jpeg"] = folder / "seven.jpg"
+    render(7, Style(mode="RGB", background=(30, 30, 30, 255), ink=(250, 250, 250, 255))).save(files["jpeg"], quality=70)
+    return files
+
+
+@pytest.mark.parametrize("model", ["LSTM", "BiLSTM"])
+def test_classify_reads_drawings(client, drawings, model):
+    for digit in (0, 1, 7):
+        result = client.predict(handle_file(str(drawings[digit])), model, api_name="/classify")
+        assert result["digit"] == digit and result["model"] == model
+        assert len(result["probabilities"]) == 10 and sum(result["probabilities"]) == pytest.approx(1, abs=1e-4)
+        assert len(result["row_probabilities"]) == 28 and all(len(row) == 10 for row in result["row_probabilities"])
+        json.dumps(result)
+
+
+def test_classify_reads_palette_and_jpeg_uploads(client, drawings):
+    assert client.predict(handle_file(str(drawings["palette"])), "LSTM", api_name="/classify")["digit"] == 1
+    assert client.predict(handle_file(str(drawings["jpeg"])), "BiLSTM", api_name="/classify")["digit"] == 7
+
+
+def test_blank_image_is_a_clear_value_not_an_error(client, drawings):
+    result = client.predict(handle_file(str(drawings["blank"])), "LSTM", api_name="/classify")
+    assert result["digit"] is None and result["nothing_drawn"] is True and "Nothing drawn" in result["message"]
+
+
+def test_simultaneous_requests_are_all_answered(client, drawings):
+    digits = [0, 1, 7] * 6
+    with ThreadPoolExecutor(len(digits)) as pool:
+        jobs = [pool.submit(client.predict, handle_file(str(drawings[d])), "BiLSTM", api_name="/classify") for d in digits]
+        assert [job.result(timeout=60)["digit"] for job in jobs] == digits
+
+
+def test_app_refuses_to_start_on_a_corrupt_checkpoint(tmp_path):
+    (tmp_path / "lstm.pt").write_bytes(b"not a checkpoint at all")
+    done = subprocess.run([sys.executable, "app.py"], cwd=REPO, env={"ROWSCAN_CHECKPOINTS": str(tmp_path), "PATH": ""},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "lstm.pt" in lines[0] and "python -m model.train" in lines[0]
