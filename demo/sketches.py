@@ -33,7 +33,7 @@ STROKES = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Style:
     canvas: tuple[int, int] = (280, 280)
     height: float = 0.7  # digit height as a fraction of the canvas height

@@ -42,7 +42,7 @@ def _scaled(array: np.ndarray) -> np.ndarray:
 def _channels(image) -> tuple[np.ndarray, np.ndarray | None]:
     """Colour (H, W, channels) and alpha (H, W) or None, of a PIL image or an (H, W[, C]) array, in 0..1."""
     if isinstance(image, Image.Image):
-        if image.mode in ("I", "I;16", "I;16B", "I;16L", "F", "1"):
+        if image.mode in ("L", "I", "I;16", "I;16B", "I;16L", "F", "1") and not image.has_transparency_data:
             return _scaled(np.asarray(image))[..., None], None
         array = np.asarray(image.convert("RGBA" if image.has_transparency_data else "RGB"))
     else:

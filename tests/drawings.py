@@ -7,11 +7,14 @@ and change the digit), and the stroke-path digits of demo.sketches drawn with an
 """
 
 import random
+import sys
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFilter
 
 from demo.sketches import STROKES, Style, render
+from model.data import data_root, load_mnist
 
 
 def redraw(digit: np.ndarray, canvas=(280, 280), height=0.7, centre=(0.5, 0.5), core=0.5, grow=0,
@@ -70,3 +73,26 @@ def pen_drawings(pen: str, per_digit: int = 4) -> list[tuple[Image.Image, int]]:
         for digit in STROKES
         for _ in range(per_digit)
     ]
+
+
+def write_folder(root: Path, mnist_digits: int = 300) -> int:
+    """Every pen drawing and the last `mnist_digits` MNIST test digits in every style, as
+    root/<digit>/<style>-<n>.png for `python -m model.evaluate --images root`."""
+    count = 0
+    drawings = [(f"{pen}-{n}", image, digit) for pen in PENS for n, (image, digit) in enumerate(pen_drawings(pen))]
+    images, labels = load_mnist(data_root(), train=False)
+    drawings += [
+        (f"mnist {style}-{n}", redraw(x.numpy(), **STYLES[style]), int(label))
+        for style in STYLES
+        for n, (x, label) in enumerate(zip(images[-mnist_digits:], labels[-mnist_digits:]))
+    ]
+    for name, image, digit in drawings:
+        (root / str(digit)).mkdir(parents=True, exist_ok=True)
+        image.save(root / str(digit) / f"{name.replace(' ', '_').replace(',', '')}.png")
+        count += 1
+    return count
+
+
+if __name__ == "__main__":
+    folder = Path(sys.argv[1])
+    print(f"wrote {write_folder(folder)} drawings under {folder}")

