@@ -25,10 +25,13 @@ def _panel(draw: ImageDraw.ImageDraw, left: int, title: str, series: dict[str, l
         draw.text((x1 - 130, y0 + 4 + 12 * row), name, fill=colour)
 
 
-def plot_curves(path: Path, train_loss: list[float], val_accuracy: list[float]) -> None:
+def plot_curves(path: Path, history: dict[str, list[float]]) -> None:
+    """Loss (training, validation) and validation accuracy per epoch, side by side."""
     image = Image.new("RGB", (2 * WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
-    _panel(draw, 0, "training loss per epoch", {"train loss": train_loss}, 0.0, max(train_loss))
-    low = min(val_accuracy)
-    _panel(draw, WIDTH, "validation accuracy per epoch", {"validation accuracy": val_accuracy}, low, 1.0)
+    losses = {"train loss": history["train_loss"], "validation loss": history["val_loss"]}
+    _panel(draw, 0, "loss per epoch", losses, 0.0, max(max(v) for v in losses.values()))
+    accuracy = history["val_accuracy"]
+    low = max(min(accuracy), 0.9)  # the first epochs would squash the part worth seeing
+    _panel(draw, WIDTH, "validation accuracy per epoch", {"validation accuracy": accuracy}, low, 1.0)
     image.save(path)

@@ -83,6 +83,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data", help="MNIST root (default: $ROWSCAN_DATA or data/)")
     parser.add_argument("--images", type=Path, help="folder of drawings laid out as DIR/<digit>/<file>")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--update-card", action="store_true",
+                        help="record the accuracies and this command in the checkpoint's model card")
     args = parser.parse_args(argv)
     try:
         model, _ = checkpoint.load(args.checkpoint)
@@ -95,7 +97,23 @@ def main(argv=None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(json.dumps(results) if args.json else report(results))
+    if args.update_card:
+        command = "python -m model.evaluate " + " ".join(argv if argv is not None else sys.argv[1:])
+        record(args.checkpoint, results, args.images, command)
     return 0
+
+
+def record(path: Path, results: dict, images: Path | None, command: str) -> None:
+    """Keep the measured accuracies, and the command that measured them, in the model card:
+    one entry per folder of drawings (or none), the newest replacing an older one."""
+    card_file = checkpoint.card_path(path)
+    card = json.loads(card_file.read_text())
+    entry = {"command": command, "images": str(images) if images else None,
+             "mnist_test_accuracy": results["mnist_test_accuracy"]}
+    if images:
+        entry |= {"images_accuracy": results["images_accuracy"], "images_count": results["images_count"]}
+    card["evaluations"] = [e for e in card.get("evaluations", []) if e["images"] != entry["images"]] + [entry]
+    card_file.write_text(json.dumps(card, indent=2) + "\n")
 
 
 if __name__ == "__main__":

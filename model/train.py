@@ -139,7 +139,7 @@ def main(argv=None) -> int:
         "history": result["history"],
     }
     checkpoint.save(args.out, model, card)
-    plot_curves(args.out.with_suffix(".png"), result["history"]["train_loss"], result["history"]["val_accuracy"])
+    plot_curves(args.out.with_suffix(".png"), result["history"])
     print(f"wrote {args.out}, {checkpoint.card_path(args.out)} and {args.out.with_suffix('.png')}")
     return 0
 

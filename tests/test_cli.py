@@ -35,13 +35,16 @@ def test_train_then_evaluate(tmp_path):
         (drawings / str(digit)).mkdir(parents=True)
         render(digit, Style(canvas=(640, 480), width=6)).save(drawings / str(digit) / "a.png")
     (drawings / "8" / "broken.png").write_bytes(b"\x89PNG not really")
-    evaluated = run("model.evaluate", "--checkpoint", str(out), "--images", str(drawings), "--json")
+    evaluated = run("model.evaluate", "--checkpoint", str(out), "--images", str(drawings), "--json", "--update-card")
     assert evaluated.returncode == 0, evaluated.stderr
     result = json.loads(evaluated.stdout)
     assert result["mnist_test_accuracy"] == card["mnist_test_accuracy"]
     assert result["images_count"] == 3 and 0 <= result["images_accuracy"] <= 2 / 3
     assert any(w["path"].endswith("broken.png") and w["predicted"] is None for w in result["images_wrong"])
     assert len(result["confusion_matrix"]) == 10 and sum(map(sum, result["confusion_matrix"])) == 10_000
+    [recorded] = json.loads(out.with_suffix(".json").read_text())["evaluations"]
+    assert recorded["images"] == str(drawings) and recorded["images_accuracy"] == result["images_accuracy"]
+    assert recorded["command"].startswith("python -m model.evaluate --checkpoint")
 
 
 def test_evaluate_reports_a_corrupt_checkpoint_clearly(tmp_path):
@@ -52,7 +55,7 @@ def test_evaluate_reports_a_corrupt_checkpoint_clearly(tmp_path):
     assert result.stderr.startswith(f"error: {bad}: not a readable weights-only checkpoint")
 
 
-def test_missing_data_gives_a_clear_message(tmp_path, monkeypatch):
+def test_missing_data_gives_a_clear_message(tmp_path):
     result = subprocess.run([sys.executable, "-m", "model.evaluate", "--checkpoint", "checkpoints/lstm.pt",
                              "--data", str(tmp_path / "empty")], cwd=REPO, capture_output=True, text=True,
                             timeout=300, env={"PATH": "", "no_proxy": "", "https_proxy": "http://127.0.0.1:9"})
