@@ -66,12 +66,14 @@ def states_picture(states: np.ndarray, cursor: int, signed: bool = True) -> np.n
 
 def input_picture(image: np.ndarray, cursor: int, importance: np.ndarray) -> np.ndarray:
     """The 28x28 input (white ink on black) with the rows not yet read dimmed, and at the right one
-    bar per row: how much the final answer's probability drops when that row alone is blanked."""
+    bar per row: how much the final answer's probability drops when that row alone is blanked,
+    relative to the most important row (drops under 2% stay short rather than being blown up)."""
     grey = (np.clip(image, 0, 1) * 255).astype(np.uint8)
     rgb = np.repeat(grey[..., None], 3, 2)
     rgb[cursor + 1 :] = (rgb[cursor + 1 :] * 0.35).astype(np.uint8)
     bars = np.full((image.shape[0], 14, 3), 255, np.uint8)
-    lengths = np.round(np.clip(importance, 0, 1) * bars.shape[1]).astype(int)
+    relative = np.clip(importance, 0, None) / max(float(importance.max()), 0.02)
+    lengths = np.round(relative * bars.shape[1]).astype(int)
     bars[np.arange(bars.shape[1]) < lengths[:, None]] = (214, 39, 40)
     return side_by_side([with_ruler(rgb, cursor), bars])
 

@@ -37,13 +37,14 @@ centred like MNIST, then fed to the network **row by row: 28 timesteps of 28 pix
 Move the **row slider** (or press **Play**) to see what the network knew after each row.
 """
 
-LEGEND = """**Reading the pictures.** Rows run top (row 0) to bottom (row 27); the orange outline is
-the row at the slider, and rows not yet read are faded. Heatmap columns are units, sorted by the
-row where each peaks (earliest left); red is positive, blue negative, white zero. Gates run from
-white (0) to violet (1); the candidate is signed like the states. In *answer after each row* the
-green outline marks the row where the final answer first became the top class. The red bars
-beside the input show each row's importance: how much the final answer's probability drops when
-that row alone is blanked."""
+LEGEND = """**Reading the pictures.** Rows run top (row 0) to bottom (row 27). The orange mark at the
+left of each picture, and the orange outline in the table, is the row at the slider; rows not yet
+read are faded. Heatmap columns are units, sorted by the row where each peaks (earliest left); red
+is positive, blue negative, white zero. Gates run from white (0) to violet (1); the candidate is
+signed like the states. In the table, the green row label marks the row after which the final
+answer was first the top class. The red bars beside the input show each row's importance: how much
+the final answer's probability drops when that row alone is blanked, relative to the most
+important row."""
 
 BIDIRECTIONAL_NOTE = (
     "*This model also reads bottom-up, so its answer 'after row t' is its answer on the image cut "

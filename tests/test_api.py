@@ -68,3 +68,14 @@ def test_app_refuses_to_start_on_a_corrupt_checkpoint(tmp_path):
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "lstm.pt" in lines[0] and "python -m model.train" in lines[0]
+
+
+def test_the_readme_example_runs(app_url, tmp_path, monkeypatch, capsys):
+    readme = (REPO / "README.md").read_text()
+    example = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    assert 'api_name="/classify"' in example
+    render(7, Style(width=14)).save(tmp_path / "my_digit.png")
+    monkeypatch.chdir(tmp_path)
+    exec(example.replace("http://127.0.0.1:7860/", app_url), {})
+    digit, probability = capsys.readouterr().out.strip().splitlines()[-2].split()[:2]  # after "Loaded as API"
+    assert digit == "7" and 0.5 < float(probability) <= 1

@@ -36,15 +36,20 @@ WATCH = """() => {
 
 
 @pytest.fixture(scope="module")
-def page(app_url):
+def browser():
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1400})
-        page.goto(app_url)
-        page.wait_for_selector(".ink canvas", timeout=30_000)
-        page.evaluate(WATCH)
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, app_url):
+    page = browser.new_page(viewport={"width": 1500, "height": 1400})
+    page.goto(app_url)
+    page.wait_for_selector(".ink canvas", timeout=30_000)
+    page.evaluate(WATCH)
+    return page
 
 
 def draw(page, digit: int, steps: int = 3) -> None:
@@ -109,6 +114,19 @@ def test_toggle_scrub_and_play(page):
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     print(f"\nscreenshot: {SCREENSHOT}")
+
+
+def test_dark_theme_canvas_draws_light_ink_and_reads_it(browser, app_url):
+    dark = browser.new_page(viewport={"width": 1300, "height": 1200})
+    dark.goto(app_url + "?__theme=dark")
+    dark.wait_for_selector(".ink canvas", timeout=30_000)
+    draw(dark, 7)
+    dark.wait_for_function("() => document.querySelector('#status').innerText.includes('LSTM reads a 7')")
+    ink = dark.evaluate("""() => { const c = document.querySelector('.ink canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 200) return [d[i], d[i + 1], d[i + 2]]; }""")
+    assert min(ink) > 150  # light ink on the dark canvas
+    dark.close()
 
 
 def test_stroke_to_answer_latency(page):
