@@ -42,7 +42,7 @@ def evaluate(model: RowClassifier, images: torch.Tensor, labels: torch.Tensor, b
     return (logits.argmax(1) == labels).float().mean().item(), F.cross_entropy(logits, labels).item()
 
 
-def train(model: RowClassifier, splits, config: TrainConfig, device: torch.device, log=print) -> dict:
+def train(model: RowClassifier, splits, config: TrainConfig, device: torch.device) -> dict:
     """Train with augmentation and a one-cycle schedule; keep the epoch with the lowest validation loss,
     which a thousand validation images measure far more steadily than accuracy (one image = 0.1%)."""
     torch.manual_seed(config.seed)
@@ -75,7 +75,7 @@ def train(model: RowClassifier, splits, config: TrainConfig, device: torch.devic
             history[key].append(value)
         if val_loss <= best[0]:
             best = (val_loss, epoch, copy.deepcopy(model.state_dict()))
-        log(f"epoch {epoch:3d}/{config.epochs}  train loss {total / len(images):.4f}  "
+        print(f"epoch {epoch:3d}/{config.epochs}  train loss {total / len(images):.4f}  "
             f"val loss {val_loss:.4f}  val acc {val_accuracy:.4f}  {seconds:.1f}s")
     model.load_state_dict(best[2])
     return {"history": history, "best_epoch": best[1], "val_accuracy": history["val_accuracy"][best[1] - 1]}
