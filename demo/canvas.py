@@ -94,6 +94,7 @@ canvas.addEventListener('pointerup', finish);
 canvas.addEventListener('pointercancel', finish);
 element.querySelector('.undo').addEventListener('click', () => {{ strokes.pop(); redraw(); send(); }});
 element.querySelector('.clear').addEventListener('click', () => {{ strokes = []; redraw(); send(); }});
+canvas.dataset.ready = 'true';  // listeners attached: strokes from here on are seen
 """
 
 

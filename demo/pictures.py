@@ -101,4 +101,5 @@ def probabilities_table(row_probabilities: np.ndarray, cursor: int) -> str:
         marks = ("cursor " if row == cursor else "") + ("first" if row == first else "")
         label = f"{row}{' ◀ leads' if row == first else ''}"
         rows.append(f'<tr class="{marks}"><th>{label}</th>{cells}</tr>')
-    return f'<table class="rows"><tr><th>row</th>{header}</tr>{"".join(rows)}</table>'
+    caption = "<caption>Answer after each row (rows x digits 0-9)</caption>"
+    return f'<table class="rows">{caption}<tr><th>row</th>{header}</tr>{"".join(rows)}</table>'

@@ -21,6 +21,7 @@ CSS = f"""
                    height: 100% !important; }}
 .{SQUARE} img {{ image-rendering: pixelated; object-fit: contain !important; width: 100% !important;
                  height: 100% !important; }}
+table.rows caption {{ font-size: 12px; text-align: left; padding-bottom: 2px; }}
 table.rows {{ border-collapse: collapse; table-layout: fixed; font-size: 10px; line-height: 1.1; width: 100%; }}
 table.rows td, table.rows th {{ padding: 0 1px; text-align: center; border: 0; overflow: hidden; }}
 table.rows th:first-child {{ width: 4.2em; text-align: right; padding-right: 4px; }}
@@ -81,8 +82,7 @@ def panel(name: str, reader: Reader, visible: bool) -> tuple[gr.Column, list]:
         answer = gr.Label(num_top_classes=3, label="Final answer (top 3)", elem_id=f"answer-{name}")
         with gr.Row():
             seen = picture("What the network sees (28x28) · row importance", height=320, style=SQUARE)
-            probabilities = gr.HTML(label="Answer after each row (rows x digits 0-9)", show_label=True,
-                                    elem_id=f"rows-{name}")
+            probabilities = gr.HTML(elem_id=f"rows-{name}")
         direction = "forward | backward, " if reader.models[name].config.bidirectional else ""
         states = picture(f"The chosen state or gate after each row ({direction}rows x units)")
         with gr.Accordion(f"About the {name} model", open=False):

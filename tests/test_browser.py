@@ -47,7 +47,7 @@ def browser():
 def page(browser, app_url):
     page = browser.new_page(viewport={"width": 1500, "height": 1400})
     page.goto(app_url)
-    page.wait_for_selector(".ink canvas", timeout=30_000)
+    page.wait_for_selector(".ink canvas[data-ready]", timeout=30_000)
     page.evaluate(WATCH)
     return page
 
@@ -119,7 +119,7 @@ def test_toggle_scrub_and_play(page):
 def test_dark_theme_canvas_draws_light_ink_and_reads_it(browser, app_url):
     dark = browser.new_page(viewport={"width": 1300, "height": 1200})
     dark.goto(app_url + "?__theme=dark")
-    dark.wait_for_selector(".ink canvas", timeout=30_000)
+    dark.wait_for_selector(".ink canvas[data-ready]", timeout=30_000)
     draw(dark, 7)
     dark.wait_for_function("() => document.querySelector('#status').innerText.includes('LSTM reads a 7')")
     ink = dark.evaluate("""() => { const c = document.querySelector('.ink canvas');

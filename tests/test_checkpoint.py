@@ -89,6 +89,7 @@ class Exploit:
         return (shutil.rmtree, ("/nonexistent-rowscan-test",))
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # torch notes the protocol, then refuses
 def test_pickled_code_is_refused_not_run(tmp_path):
     path = tmp_path / "evil.pt"
     path.write_bytes(pickle.dumps({"format": checkpoint.FORMAT, "payload": Exploit()}))
