@@ -64,7 +64,6 @@ def panel_values(reading: Reading | None, cursor: int, quantity: str = QUANTITIE
     """The values of one model's panel (PANEL_OUTPUTS order) with the cursor at row `cursor`."""
     if reading is None:
         return [None] * len(PANEL_OUTPUTS)
-    cursor = min(max(int(cursor), 0), LAST_ROW)
     chosen = states(reading, quantity)
     return [
         answer(reading),

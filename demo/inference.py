@@ -27,7 +27,6 @@ except ImportError:
 class Reading:
     """One drawing read by one model, as numpy arrays for the pictures and the API."""
 
-    model: str
     image: np.ndarray  # (28, 28) what the network sees
     hidden: np.ndarray  # (28, directions, units)
     cell: np.ndarray | None  # (28, directions, units), LSTM only
@@ -59,7 +58,7 @@ class Reader:
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         if self.device.type == "cpu":
             # A request's tensors are tiny: extra intra-op threads only wait on each other (measured
-            # 4-6x slower per stroke beside other work); Gradio's workers serve requests in parallel.
+            # 4.5x slower per stroke beside a training run); Gradio's workers serve requests in parallel.
             torch.set_num_threads(1)
         self.models: dict[str, RowClassifier] = {}
         self.cards: dict[str, dict] = {}
@@ -68,11 +67,11 @@ class Reader:
 
     def read(self, name: str, images: list[torch.Tensor]) -> list[Reading]:
         """Trace and row importance for a batch of (28, 28) inputs, in one call per model."""
-        return _read(self.models[name], name, torch.stack(images), self.device)
+        return _read(self.models[name], torch.stack(images), self.device)
 
 
 @on_gpu
-def _read(model: RowClassifier, name: str, images: torch.Tensor, device: torch.device) -> list[Reading]:
+def _read(model: RowClassifier, images: torch.Tensor, device: torch.device) -> list[Reading]:
     with torch.inference_mode():
         x = images.to(device)
         result = trace(model, x).to("cpu")
@@ -83,7 +82,6 @@ def _read(model: RowClassifier, name: str, images: torch.Tensor, device: torch.d
         importance = kept - blanked.gather(2, final[:, None, None].expand(batch, rows, 1)).squeeze(2)
     return [
         Reading(
-            model=name,
             image=images[i].numpy(),
             hidden=result.hidden[i].numpy(),
             cell=None if result.cell is None else result.cell[i].numpy(),

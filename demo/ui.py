@@ -103,7 +103,7 @@ def build(reader: Reader) -> gr.Blocks:
                         upload = gr.Image(label="Upload an image of a digit", type="pil", image_mode=None,
                                           sources=["upload", "clipboard"])
                 examples = gallery() + mnist_examples()
-                pick = gr.Gallery([image for image, _ in examples], label="Examples (click one)", columns=5,
+                pick = gr.Gallery(examples, label="Examples (click one)", columns=5,
                                   height=260, object_fit="contain", allow_preview=False, interactive=False)
                 mode = gr.Radio(list(events.MODES), value="LSTM", label="Model", elem_id="mode")
                 quantity = gr.Radio(list(events.QUANTITIES), value=events.QUANTITIES[0], elem_id="quantity",
