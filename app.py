@@ -17,8 +17,12 @@ def main() -> None:
         sys.exit(f"rowscan cannot start: {error}")
     print(f"models loaded on {reader.device}")
     app = build(reader)
+    # Two events at a time: one per core of a small CPU host (each runs with one torch thread),
+    # and the API batches what waits. Beyond 64 waiting, a request is refused ("queue is full").
     app.queue(default_concurrency_limit=2, max_size=64)
-    app.launch(css=CSS, theme=THEME, max_file_size="10mb")
+    # Each session keeps its last reading (under 0.2 MB with both models shown): at most 2,000
+    # sessions are kept, the least recently used dropped first.
+    app.launch(css=CSS, theme=THEME, max_file_size="10mb", state_session_capacity=2000)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Speed of the app, printed (never asserted):
 
-    python -m benchmarks.app_speed stroke [--calls 200]   server time for one canvas stroke
-    python -m benchmarks.app_speed startup                `python app.py` until it answers HTTP
+    python -m benchmarks.app_speed stroke [--calls 200]    server time for one canvas stroke
+    python -m benchmarks.app_speed classify [--calls 200]  `classify` round trip through gradio_client
+    python -m benchmarks.app_speed batching                16 `classify` requests at once, batched by Gradio
+    python -m benchmarks.app_speed startup                 `python app.py` until it answers HTTP
 
 A stroke's server time is what the canvas event runs (strokes -> 28x28 -> trace and row
 importance -> every picture) plus each output component's postprocess, which turns the
@@ -9,23 +11,21 @@ pictures into what Gradio sends (PNG files in its cache, label and HTML payloads
 """
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
+import tempfile
 import time
-import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import gradio as gr
+from gradio_client import Client, handle_file
 
+from benchmarks.local_app import local_app
 from demo import events
 from demo.canvas import EMPTY, SIZE
 from demo.inference import Reader
-from demo.sketches import canvas_strokes
+from demo.sketches import canvas_strokes, render
 from demo.ui import build
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -71,32 +71,84 @@ def stroke(calls: int) -> None:
               f"(of which the event function p50 {statistics.median(computes):5.1f} ms)")
 
 
+def drawing_files(folder: Path) -> list[Path]:
+    files = []
+    for digit in range(10):
+        files.append(folder / f"{digit}.png")
+        render(digit).save(files[-1])
+    return files
+
+
+def api_client(url: str) -> Client:
+    # Plain http on loopback: TLS verification would only cost the client CPU (see benchmarks.load).
+    return Client(url, analytics_enabled=False, verbose=False, ssl_verify=False)
+
+
+def classify(calls: int) -> None:
+    with tempfile.TemporaryDirectory() as work, local_app() as (url, _):
+        files, client = drawing_files(Path(work)), api_client(url)
+        for model in ("LSTM", "BiLSTM"):
+            times = []
+            for i in range(calls + 5):
+                start = time.perf_counter()
+                client.predict(handle_file(str(files[i % 10])), model, api_name="/classify")
+                if i >= 5:  # warm-up calls are not counted
+                    times.append((time.perf_counter() - start) * 1e3)
+            print(f"{model:7s} classify round trip over {calls} calls: p50 {statistics.median(times):5.1f} ms, "
+                  f"p99 {percentile(times, 99):5.1f} ms")
+
+
+def batching(rounds: int = 10) -> None:
+    """16 requests sent together (Gradio runs waiting ones as one batch of up to 16) against the
+    same 16 one after another; then the event function alone, on 16 images at once or singly."""
+    with tempfile.TemporaryDirectory() as work:
+        files = drawing_files(Path(work))
+        with local_app() as (url, _):
+            requests = [(api_client(url), handle_file(str(files[i % 10]))) for i in range(16)]
+            with ThreadPoolExecutor(16) as pool:
+                for model in ("LSTM", "BiLSTM"):
+                    together, apart = [], []
+                    for _ in range(rounds):
+                        start = time.perf_counter()
+                        list(pool.map(lambda r, m=model: r[0].predict(r[1], m, api_name="/classify"), requests))
+                        together.append(time.perf_counter() - start)
+                        start = time.perf_counter()
+                        for client, file in requests:
+                            client.predict(file, model, api_name="/classify")
+                        apart.append(time.perf_counter() - start)
+                    print(f"{model:7s} 16 requests together: {statistics.median(together) * 1e3:5.0f} ms for all; "
+                          f"one after another: {statistics.median(apart) * 1e3:5.0f} ms")
+        reader = Reader()
+        paths = [str(files[i % 10]) for i in range(16)]
+        for model in ("LSTM", "BiLSTM"):
+            at_once, singly = [], []
+            for _ in range(rounds):
+                start = time.perf_counter()
+                events.classify(reader, paths, [model] * 16)
+                at_once.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                for path in paths:
+                    events.classify(reader, [path], [model])
+                singly.append(time.perf_counter() - start)
+            print(f"{model:7s} events.classify on 16 files: {statistics.median(at_once) * 1e3:5.1f} ms in one call, "
+                  f"{statistics.median(singly) * 1e3:5.1f} ms in 16 calls")
+
+
 def startup() -> None:
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": "7899"}
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while True:
-            try:
-                urllib.request.urlopen("http://127.0.0.1:7899/", timeout=1)
-                break
-            except OSError:
-                if process.poll() is not None or time.perf_counter() - start > 120:
-                    sys.exit("app.py did not start")
-                time.sleep(0.05)
+    with local_app(env={"GRADIO_ANALYTICS_ENABLED": "False"}):
         print(f"python app.py ready to serve after {time.perf_counter() - start:.1f} s")
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["stroke", "startup"])
+    parser.add_argument("what", choices=["stroke", "classify", "batching", "startup"])
     parser.add_argument("--calls", type=int, default=200)
     args = parser.parse_args()
-    stroke(args.calls) if args.what == "stroke" else startup()
+    if args.what in ("stroke", "classify"):
+        {"stroke": stroke, "classify": classify}[args.what](args.calls)
+    else:
+        {"batching": batching, "startup": startup}[args.what]()
 
 
 if __name__ == "__main__":

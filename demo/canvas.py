@@ -118,17 +118,20 @@ def strokes_image(value) -> Image.Image | None:
     strokes = value.get("strokes") or []
     if not isinstance(strokes, list) or not all(isinstance(s, list) for s in strokes):
         raise ValueError("the canvas strokes must be lists of coordinates")
-    size = min(max(int(value.get("size", SIZE)), 16), 2048)
-    brush = min(max(float(value.get("brush", BRUSH)), 1.0), size / 4)
-    image = Image.new("L", (size, size), 0)
-    draw = ImageDraw.Draw(image)
-    drawn = 0
-    for stroke in strokes:
-        coordinates = [float(c) for c in stroke[: 2 * (MAX_POINTS - drawn)]]
-        if not all(math.isfinite(c) for c in coordinates):
-            raise ValueError("the canvas coordinates must be finite numbers")
-        points = list(zip(coordinates[0::2], coordinates[1::2]))
-        if points:
-            pen_stroke(draw, points, brush, 255)
-            drawn += len(points)
+    try:
+        size = min(max(int(value.get("size", SIZE)), 16), 2048)
+        brush = min(max(float(value.get("brush", BRUSH)), 1.0), size / 4)
+        image = Image.new("L", (size, size), 0)
+        draw = ImageDraw.Draw(image)
+        drawn = 0
+        for stroke in strokes:
+            coordinates = [float(c) for c in stroke[: 2 * (MAX_POINTS - drawn)]]
+            if not all(math.isfinite(c) for c in coordinates):
+                raise ValueError("the canvas coordinates must be finite numbers")
+            points = list(zip(coordinates[0::2], coordinates[1::2]))
+            if points:
+                pen_stroke(draw, points, brush, 255)
+                drawn += len(points)
+    except (TypeError, OverflowError) as error:  # a size, brush or coordinate that is not a number
+        raise ValueError(f"the canvas size, brush and coordinates must be numbers ({error})") from error
     return image if drawn else None

@@ -1,6 +1,7 @@
 """What the app's events do, as plain functions of plain values: testable without a browser."""
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -9,7 +10,7 @@ from demo.canvas import strokes_image
 from demo.inference import Reader, Reading
 from demo.pictures import first_top_row, input_picture, probabilities_table, states_picture
 from model.network import GATE_NAMES, ROWS
-from model.preprocess import UnreadableImage, to_mnist
+from model.preprocess import read_image, to_mnist
 
 MODES = {"LSTM": ("LSTM",), "BiLSTM": ("BiLSTM",), "Both side by side": ("LSTM", "BiLSTM")}
 QUANTITIES = ("Hidden state", "Cell state", *[f"{gate.capitalize()} gate" for gate in GATE_NAMES])
@@ -24,13 +25,18 @@ def canvas_input(value) -> torch.Tensor | None:
     return None if image is None else to_mnist(image)
 
 
+def image_input(value) -> torch.Tensor | None:
+    """An uploaded file's path, a PIL image or an array as the network's 28x28 input; None when blank."""
+    return to_mnist(read_image(value) if isinstance(value, (str, Path)) else value)
+
+
 def prepare(source, value) -> tuple[torch.Tensor | None, str | None]:
     """(input, problem): the 28x28 input of a canvas value or an uploaded image, or why there is none."""
     if value is None:
         return None, NOTHING_DRAWN
     try:
-        image = canvas_input(value) if source == "canvas" else to_mnist(value)
-    except (ValueError, UnreadableImage, OSError) as error:
+        image = canvas_input(value) if source == "canvas" else image_input(value)
+    except (ValueError, OSError) as error:  # UnreadableImage is a ValueError
         return None, f"Could not read that {source}: {error}"
     return (image, None) if image is not None else (None, NOTHING_DRAWN)
 
@@ -133,14 +139,14 @@ def classify(reader: Reader, images: list, models: list[str]) -> list[dict]:
         else:
             prepared.setdefault(model, []).append((i, tensor))
     for model, items in prepared.items():
-        for (i, _), reading in zip(items, reader.read(model, [t for _, t in items])):
+        for (i, _), rows in zip(items, reader.answers(model, [t for _, t in items])):
             results[i] = {
-                "digit": reading.digit,
+                "digit": int(rows[-1].argmax()),
                 "nothing_drawn": False,
                 "model": model,
-                "probabilities": np.round(reading.probabilities.astype(float), 6).tolist(),
-                "row_probabilities": np.round(reading.row_probabilities.astype(float), 6).tolist(),
-                "first_top_row": first_top_row(reading.row_probabilities),
+                "probabilities": np.round(rows[-1].astype(float), 6).tolist(),
+                "row_probabilities": np.round(rows.astype(float), 6).tolist(),
+                "first_top_row": first_top_row(rows),
             }
     return results
 

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from model import checkpoint
-from model.network import GATE_NAMES, RowClassifier, trace
+from model.network import GATE_NAMES, RowClassifier, row_logits, trace
 
 CHECKPOINTS = Path(os.environ.get("ROWSCAN_CHECKPOINTS", Path(__file__).resolve().parent.parent / "checkpoints"))
 MODEL_FILES = {"LSTM": "lstm.pt", "BiLSTM": "bilstm.pt"}
@@ -68,6 +68,17 @@ class Reader:
     def read(self, name: str, images: list[torch.Tensor]) -> list[Reading]:
         """Trace and row importance for a batch of (28, 28) inputs, in one call per model."""
         return _read(self.models[name], torch.stack(images), self.device)
+
+    def answers(self, name: str, images: list[torch.Tensor]) -> np.ndarray:
+        """(batch, rows, classes): the answer after each row, all the API returns, without the
+        states and row importance that only the pictures need."""
+        return _answers(self.models[name], torch.stack(images), self.device)
+
+
+@on_gpu
+def _answers(model: RowClassifier, images: torch.Tensor, device: torch.device) -> np.ndarray:
+    with torch.inference_mode():
+        return row_logits(model, images.to(device)).softmax(-1).cpu().numpy()
 
 
 @on_gpu

@@ -9,6 +9,7 @@ from torchvision.datasets import MNIST
 
 from demo import events
 from demo.canvas import InkCanvas
+from demo.components import ImageFile, InlinePicture
 from demo.inference import Reader
 from demo.sketches import gallery
 from model.data import data_root
@@ -17,10 +18,8 @@ from model.network import ROWS
 FRAME_SECONDS = 0.06  # browsers merge frames that come faster than about 20 per second
 STRETCHED, SQUARE = "stretched", "square"  # heatmaps fill their box; the input keeps square pixels
 CSS = f"""
-.{STRETCHED} img {{ image-rendering: pixelated; object-fit: fill !important; width: 100% !important;
-                   height: 100% !important; }}
-.{SQUARE} img {{ image-rendering: pixelated; object-fit: contain !important; width: 100% !important;
-                 height: 100% !important; }}
+.{STRETCHED} img {{ image-rendering: pixelated; object-fit: fill; width: 100%; display: block; }}
+.{SQUARE} img {{ image-rendering: pixelated; object-fit: contain; width: 100%; display: block; }}
 table.rows caption {{ font-size: 12px; text-align: left; padding-bottom: 2px; }}
 table.rows {{ border-collapse: collapse; table-layout: fixed; font-size: 10px; line-height: 1.1; width: 100%; }}
 table.rows td, table.rows th {{ padding: 0 1px; text-align: center; border: 0; overflow: hidden; }}
@@ -68,9 +67,9 @@ def mnist_examples() -> list[tuple[Image.Image, str]]:
     ]
 
 
-def picture(label: str, height: int = 230, style: str = STRETCHED) -> gr.Image:
-    """An output image shown scaled up with hard pixel edges."""
-    return gr.Image(label=label, format="png", height=height, elem_classes=style, interactive=False, buttons=[])
+def picture(label: str, height: int = 230, style: str = STRETCHED) -> InlinePicture:
+    """An output picture shown scaled up with hard pixel edges."""
+    return InlinePicture(label=label, height=height, elem_classes=style)
 
 
 def panel(name: str, reader: Reader, visible: bool) -> tuple[gr.Column, list]:
@@ -100,8 +99,7 @@ def build(reader: Reader) -> gr.Blocks:
                     with gr.Tab("Draw"):
                         canvas = InkCanvas(label="Draw a digit")
                     with gr.Tab("Upload"):
-                        upload = gr.Image(label="Upload an image of a digit", type="pil", image_mode=None,
-                                          sources=["upload", "clipboard"])
+                        upload = ImageFile(label="Upload an image of a digit", sources=["upload", "clipboard"])
                 examples = gallery() + mnist_examples()
                 pick = gr.Gallery(examples, label="Examples (click one)", columns=5,
                                   height=260, object_fit="contain", allow_preview=False, interactive=False)
@@ -120,7 +118,9 @@ def build(reader: Reader) -> gr.Blocks:
         pictures = [status, *lstm_outputs, *bilstm_outputs]
         quiet = dict(show_progress="hidden", trigger_mode="always_last", api_visibility="private")
         view = [mode, cursor, quantity]
-        canvas.change(partial(events.draw, reader, "canvas"), [canvas, *view], [shown, *pictures], **quiet)
+        # Callable by programs (the load test draws through it) but left out of the API page.
+        canvas.change(partial(events.draw, reader, "canvas"), [canvas, *view], [shown, *pictures],
+                      **{**quiet, "api_visibility": "undocumented"}, api_name="stroke")
         upload.change(partial(events.draw, reader, "image"), [upload, *view], [shown, *pictures], **quiet)
 
         def pick_example(mode_name, row, chosen, selected: gr.SelectData):
@@ -145,7 +145,7 @@ def build(reader: Reader) -> gr.Blocks:
         play.click(animate, [shown, quantity], [cursor, *pictures], show_progress="hidden", api_visibility="private")
 
         with gr.Row(visible=False):  # the API endpoint's own components, not shown in the page
-            api_image = gr.Image(type="pil", image_mode=None)
+            api_image = ImageFile()
             api_model = gr.Radio(list(reader.models), value="LSTM")
             api_result = gr.JSON()
             api_button = gr.Button()

@@ -7,13 +7,12 @@ import sys
 from pathlib import Path
 
 import torch
-from PIL import Image
 from torchvision.datasets import ImageFolder
 
 from model import checkpoint
 from model.data import DataUnavailable, data_root, load_mnist
 from model.network import CLASSES, RowClassifier
-from model.preprocess import UnreadableImage, to_mnist
+from model.preprocess import UnreadableImage, read_image, to_mnist
 
 
 @torch.inference_mode()
@@ -27,28 +26,30 @@ def confusion(labels: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:
     return torch.bincount(labels * CLASSES + predictions, minlength=CLASSES * CLASSES).view(CLASSES, CLASSES)
 
 
-def read_drawing(path: Path) -> torch.Tensor | None:
-    """A drawing file as the app would see it: None when it is blank or not a readable image."""
+def read_drawing(path: Path) -> tuple[torch.Tensor | None, str | None]:
+    """(input, problem): a drawing file as the app would see it, or why it has none."""
     try:
-        with Image.open(path) as image:
-            image.load()
-            return to_mnist(image)
-    except (OSError, UnreadableImage, Image.DecompressionBombError):
-        return None
+        image = to_mnist(read_image(path))
+    except UnreadableImage as error:
+        return None, str(error)
+    return (image, None) if image is not None else (None, "nothing drawn")
 
 
 def evaluate_drawings(model: RowClassifier, folder: Path) -> dict:
     """Accuracy on an ImageFolder layout (folder/<digit>/<file>); blank or unreadable files count as wrong."""
     found = ImageFolder(str(folder), loader=str)
+    if not all(name.isdigit() and len(name) == 1 for name in found.classes):
+        raise ValueError(f"{folder}: its subfolders must be named by digit (0-9), found {found.classes}")
     paths = [path for path, _ in found.samples]
     labels = [int(found.classes[index]) for _, index in found.samples]
-    drawings = [read_drawing(Path(path)) for path in paths]
+    drawings, problems = zip(*[read_drawing(Path(path)) for path in paths])
     usable = [i for i, x in enumerate(drawings) if x is not None]
     predicted = [None] * len(paths)
     if usable:
         for i, digit in zip(usable, predict(model, torch.stack([drawings[i] for i in usable])).tolist()):
             predicted[i] = digit
-    wrong = [{"path": path, "label": y, "predicted": p} for path, y, p in zip(paths, labels, predicted) if p != y]
+    wrong = [{"path": path, "label": y, "predicted": p, "problem": problem}
+             for path, y, p, problem in zip(paths, labels, predicted, problems) if p != y]
     return {"images_accuracy": 1 - len(wrong) / len(paths), "images_count": len(paths), "images_wrong": wrong}
 
 
@@ -72,7 +73,8 @@ def report(results: dict) -> str:
     lines += [f"{d:>5} " + " ".join(f"{n:>5}" for n in row) for d, row in enumerate(results["confusion_matrix"])]
     if "images_accuracy" in results:
         lines.append(f"drawings accuracy: {results['images_accuracy']:.4f} ({results['images_count']} images)")
-        lines += [f"  wrong: {w['path']} is a {w['label']}, read as {w['predicted'] if w['predicted'] is not None else 'unusable (blank or unreadable)'}"
+        lines += [f"  wrong: {w['path']} is a {w['label']}, "
+                  + (f"read as {w['predicted']}" if w["problem"] is None else f"not read: {w['problem']}")
                   for w in results["images_wrong"]]
     return "\n".join(lines)
 

@@ -159,6 +159,19 @@ def prefix_batch(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return repeated, lengths
 
 
+def row_logits(model: RowClassifier, images: torch.Tensor, top_output: torch.Tensor | None = None) -> torch.Tensor:
+    """(batch, rows, classes): the answer after rows 0..t have been read, for every t.
+
+    For a model that also reads upwards this is its answer on the image cut after row t (all 28
+    cuts in one packed call); otherwise the head applied to the top layer's output at row t,
+    which a caller that already ran the network passes as `top_output`.
+    """
+    if model.config.bidirectional:
+        prefixes, lengths = prefix_batch(images)
+        return model(prefixes, lengths.to(images.device)).view(*images.shape[:2], CLASSES)
+    return model.head(model.rnn(images)[0] if top_output is None else top_output)
+
+
 @torch.no_grad()
 def trace(model: RowClassifier, images: torch.Tensor) -> Trace:
     """Run `model` on (batch, 28, 28) images once and return everything the app shows."""
@@ -175,16 +188,11 @@ def trace(model: RowClassifier, images: torch.Tensor) -> Trace:
     if config.cell == "lstm":
         gates, cell = lstm_gates(rnn, config.num_layers - 1, top_input, top_output)
 
-    if config.bidirectional:
-        # "after row t" for a model that also reads upwards: its answer on the image cut after row t.
-        prefixes, lengths = prefix_batch(images)
-        row_logits = model(prefixes, lengths.to(images.device)).view(batch, rows, CLASSES)
-    else:
-        row_logits = model.head(top_output)
+    answers = row_logits(model, images, top_output)
     return Trace(
         hidden=hidden,
         cell=cell,
         gates=gates,
-        row_probabilities=row_logits.softmax(-1),
-        logits=row_logits[:, -1],
+        row_probabilities=answers.softmax(-1),
+        logits=answers[:, -1],
     )

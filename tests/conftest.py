@@ -1,16 +1,12 @@
 """Shared fixtures: real MNIST (from $ROWSCAN_DATA, else downloaded into data/) and the shipped models."""
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 import torch
 
+from benchmarks.local_app import local_app
 from model import checkpoint
 from model.data import DataUnavailable, data_root, load_mnist
 
@@ -40,32 +36,11 @@ def shipped_models() -> list:
     return [checkpoint.load(path)[0] for path in CHECKPOINTS.values()]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def app_url():
     """`python app.py` running on a free loopback port, as a user starts it."""
-    port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"app.py exited: {process.stdout.read()}", pytrace=False)
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail("app.py did not answer within 90 s", pytrace=False)
-    yield url
-    process.terminate()
-    process.wait(10)
+    try:
+        with local_app() as (url, _):
+            yield url
+    except RuntimeError as error:
+        pytest.fail(str(error), pytrace=False)

@@ -1,0 +1,13 @@
+"""A short run of the load script: many clients at once get every answer right, and the server
+writes nothing to its cache per request (`python -m benchmarks.load` is the full run)."""
+
+from benchmarks.load import run, summary
+
+
+def test_eight_clients_for_ten_seconds():
+    load = run(clients=8, seconds=10, every=1)
+    print(summary(load, 10))
+    assert load.errors == [] and load.wrong == []
+    assert min(map(len, load.latencies.values())) >= 20  # both endpoints were really exercised
+    after_warm_up = [sample.cache_files for sample in load.samples[2:]]
+    assert len(set(after_warm_up)) == 1, [(s.seconds, s.cache_files) for s in load.samples]
