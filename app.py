@@ -21,8 +21,9 @@ def main() -> None:
     # and the API batches what waits. Beyond 64 waiting, a request is refused ("queue is full").
     app.queue(default_concurrency_limit=2, max_size=64)
     # Each session keeps its last reading (under 0.2 MB with both models shown): at most 2,000
-    # sessions are kept, the least recently used dropped first.
-    app.launch(css=CSS, theme=THEME, max_file_size="10mb", state_session_capacity=2000)
+    # sessions are kept, the least recently used dropped first. No run history: nothing about
+    # anyone's drawings is recorded, in the browser or elsewhere.
+    app.launch(css=CSS, theme=THEME, max_file_size="10mb", state_session_capacity=2000, run_history=False)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from torchvision.datasets import MNIST
 from torchvision.transforms import ToTensor
 
 from model import checkpoint
-from model.data import data_root, load_mnist, load_splits
+from model.data import Augment, data_root, load_mnist, load_splits
 from model.network import ModelConfig, RowClassifier, trace
 from model.train import TrainConfig, pick_device, train
 
@@ -61,10 +61,14 @@ class TutorialLSTM(nn.Module):
         return self.fc(out[:, -1, :])
 
 
+def tutorial_loader() -> DataLoader:
+    dataset = MNIST(str(data_root()), train=True, transform=ToTensor(), download=True)
+    return DataLoader(dataset, batch_size=BATCH, shuffle=True)
+
+
 def tutorial_epoch(device: torch.device) -> float:
     """One epoch of the tutorials' recipe (per-sample ToTensor through a DataLoader, Adam); samples/s."""
-    dataset = MNIST(str(data_root()), train=True, transform=ToTensor(), download=True)
-    loader = DataLoader(dataset, batch_size=BATCH, shuffle=True)
+    loader = tutorial_loader()
     model = TutorialLSTM().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     start = time.perf_counter()
@@ -75,7 +79,7 @@ def tutorial_epoch(device: torch.device) -> float:
         loss.backward()
         optimizer.step()
     synchronise(device)
-    return len(dataset) / (time.perf_counter() - start)
+    return len(loader.dataset) / (time.perf_counter() - start)
 
 
 def project_epochs(device: torch.device, epochs: int = 2) -> float:
@@ -94,6 +98,19 @@ def training_speed(device: torch.device) -> None:
     print(f"  this project's loop: {ours:7.0f} samples/s")
     print(f"  tutorials' recipe:   {theirs:7.0f} samples/s")
     print(f"  ratio: {ours / theirs:.2f}x")
+    images = load_mnist(data_root(), train=True)[0][:BATCH].to(device)
+    augment = Augment()
+    start = time.perf_counter()
+    for _ in range(len(tutorial_loader().dataset) // BATCH):
+        augment(images)
+    synchronise(device)
+    augmenting = time.perf_counter() - start
+    start = time.perf_counter()
+    for images, _ in tutorial_loader():
+        images.to(device)
+    synchronise(device)
+    print(f"  one epoch's augmentation alone takes {augmenting:.2f} s in the project's loop; "
+          f"one epoch of the tutorials' DataLoader alone {time.perf_counter() - start:.2f} s")
 
 
 def main() -> None:

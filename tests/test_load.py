@@ -9,5 +9,7 @@ def test_eight_clients_for_ten_seconds():
     print(summary(load, 10))
     assert load.errors == [] and load.wrong == []
     assert min(map(len, load.latencies.values())) >= 20  # both endpoints were really exercised
+    # Past the first seconds the cache holds the examples and the ten distinct uploads; at most one
+    # upload per client is in flight (written, then moved), where one file per answer would add hundreds.
     after_warm_up = [sample.cache_files for sample in load.samples[2:]]
-    assert len(set(after_warm_up)) == 1, [(s.seconds, s.cache_files) for s in load.samples]
+    assert max(after_warm_up) - min(after_warm_up) <= 8 < load.requests / 10, [(s.seconds, s.cache_files) for s in load.samples]
