@@ -7,7 +7,7 @@
 
 A stroke's server time is what the canvas event runs (strokes -> 28x28 -> trace and row
 importance -> every picture) plus each output component's postprocess, which turns the
-pictures into what Gradio sends (PNG files in its cache, label and HTML payloads).
+pictures into what Gradio sends (PNG data URLs, label and HTML payloads).
 """
 
 import argparse

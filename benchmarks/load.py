@@ -63,8 +63,16 @@ def rss_mb(pid: int) -> float:
 
 
 def folder_usage(folder: Path) -> tuple[int, float]:
-    files = [path for path in folder.rglob("*") if path.is_file()]
-    return len(files), sum(path.stat().st_size for path in files) / 1e6
+    """Files and MB under `folder`; an upload in flight may be moved while it is counted."""
+    files, size = 0, 0
+    for path in folder.rglob("*"):
+        try:
+            if path.is_file():
+                size += path.stat().st_size
+                files += 1
+        except FileNotFoundError:
+            continue
+    return files, size / 1e6
 
 
 def user(url: str, number: int, drawings: list[Path], deadline: float, load: Load) -> None:

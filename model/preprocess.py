@@ -50,7 +50,7 @@ def read_image(path: str | Path) -> Image.Image:
     except UnreadableImage:
         raise
     except Image.DecompressionBombError as error:  # PIL's own, far larger, bound stops it first
-        raise _too_large("far larger than that") from error
+        raise _too_large(f"over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels") from error
     except Exception as error:  # PIL's decoders raise many types on broken files; each means "not readable"
         raise UnreadableImage(f"not a readable image file ({type(error).__name__}: {error})") from error
 

@@ -1,10 +1,12 @@
 """The app as programs use it: `python app.py`, then gradio_client against the classify endpoint."""
 
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
@@ -79,3 +81,12 @@ def test_the_readme_example_runs(app_url, tmp_path, monkeypatch, capsys):
     exec(example.replace("http://127.0.0.1:7860/", app_url), {})
     digit, probability = capsys.readouterr().out.strip().splitlines()[-2].split()[:2]  # after "Loaded as API"
     assert digit == "7" and 0.5 < float(probability) <= 1
+
+
+def test_uploads_over_10_mb_are_refused_with_a_clear_message(app_url, client, tmp_path):
+    big = tmp_path / "big.png"
+    big.write_bytes(os.urandom(11_000_000))
+    with pytest.raises(ValueError, match="exceeds the maximum file size"):  # gradio_client checks first
+        client.predict(handle_file(str(big)), "LSTM", api_name="/classify")
+    response = httpx.post(app_url + "gradio_api/upload", files={"files": ("big.png", big.read_bytes())})
+    assert response.status_code == 413 and "maximum allowed size" in response.text
