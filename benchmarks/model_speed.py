@@ -62,7 +62,9 @@ class TutorialLSTM(nn.Module):
 
 
 def tutorial_loader() -> DataLoader:
-    dataset = MNIST(str(data_root()), train=True, transform=ToTensor(), download=True)
+    """The tutorials' data path; load_mnist (run first, by the project's loop) has fetched the files
+    where there is a network and said clearly what is missing where there is none."""
+    dataset = MNIST(str(data_root()), train=True, transform=ToTensor(), download=False)
     return DataLoader(dataset, batch_size=BATCH, shuffle=True)
 
 
