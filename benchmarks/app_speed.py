@@ -32,13 +32,15 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
+def canvas_value(digit: int, size: int = SIZE, strokes: int | None = None) -> dict:
+    """What the canvas sends once the digit (or its first `strokes` strokes) is drawn on it."""
+    flat = [[c for point in stroke for c in point] for stroke in canvas_strokes(digit, size)]
+    return {**EMPTY, "size": size, "strokes": flat[:strokes]}
+
+
 def stroke_values() -> list[dict]:
     """A canvas value per digit, with the drawing as it stands after each of its strokes."""
-    values = []
-    for digit in range(10):
-        strokes = [[c for point in stroke for c in point] for stroke in canvas_strokes(digit, SIZE)]
-        values += [{**EMPTY, "strokes": strokes[: n + 1]} for n in range(len(strokes))]
-    return values
+    return [canvas_value(digit, strokes=n + 1) for digit in range(10) for n in range(len(canvas_strokes(digit, SIZE)))]
 
 
 def canvas_outputs(app: gr.Blocks) -> list:

@@ -18,17 +18,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 
-from benchmarks.app_speed import percentile
+from benchmarks.app_speed import api_client, canvas_value, drawing_files, percentile
 from benchmarks.local_app import local_app
-from demo.canvas import EMPTY, SIZE
-from demo.sketches import canvas_strokes, render
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # gradio_client reads it as well as its own flag
 
 MAX_CLIENTS, MAX_SECONDS = 64, 600  # the load is bounded, whatever is asked
 MODELS = ("LSTM", "BiLSTM")
+DRAWN = [canvas_value(digit) for digit in range(10)]
 
 
 @dataclass
@@ -77,9 +76,7 @@ def folder_usage(folder: Path) -> tuple[int, float]:
 
 def user(url: str, number: int, drawings: list[Path], deadline: float, load: Load) -> None:
     """One client's session: classify and stroke requests, one at a time, until the deadline."""
-    # Plain http on loopback: with TLS verification on, each of gradio_client's per-request HTTP
-    # clients loads the CA bundle, 10x the CPU of the request itself on the 2 cores the server needs.
-    client = Client(url, analytics_enabled=False, verbose=False, ssl_verify=False)
+    client = api_client(url)
     request = 0
     while time.monotonic() < deadline:
         digit, model = (number + request) % 10, MODELS[request // 2 % 2]
@@ -89,8 +86,7 @@ def user(url: str, number: int, drawings: list[Path], deadline: float, load: Loa
             if endpoint == "classify":
                 answer = client.predict(handle_file(str(drawings[digit])), model, api_name="/classify")["digit"]
             else:
-                strokes = [[c for point in stroke for c in point] for stroke in canvas_strokes(digit, SIZE)]
-                status = client.predict({**EMPTY, "strokes": strokes}, model, 27, "Hidden state", api_name="/stroke")[0]
+                status = client.predict(DRAWN[digit], model, 27, "Hidden state", api_name="/stroke")[0]
                 answer = next((d for d in range(10) if f"reads a **{d}**" in status), None)
         except Exception as error:  # noqa: BLE001 (every failure is counted and reported, none stops the run)
             with load.lock:
@@ -108,10 +104,7 @@ def run(clients: int, seconds: float, every: float = 1.0, report=print) -> Load:
     load = Load()
     with tempfile.TemporaryDirectory() as work:
         cache = Path(work) / "gradio"
-        drawings = []
-        for digit in range(10):
-            drawings.append(Path(work) / f"{digit}.png")
-            render(digit).save(drawings[-1])
+        drawings = drawing_files(Path(work))
         with local_app(env={"GRADIO_TEMP_DIR": str(cache)}) as (url, server):
             start = time.monotonic()
             deadline = start + seconds

@@ -7,23 +7,18 @@ import pytest
 import torch
 from PIL import Image
 
+from benchmarks.app_speed import canvas_value
 from demo import events
 from demo.canvas import EMPTY, SIZE, strokes_image
 from demo.inference import Reader, blank_each_row
 from demo.pictures import first_top_row, probabilities_table, states_picture, unit_order
-from demo.sketches import Style, canvas_strokes, gallery, render
+from demo.sketches import Style, gallery, render
 from model.checkpoint import CheckpointError
 
 
 @pytest.fixture(scope="module")
 def reader() -> Reader:
     return Reader()
-
-
-def canvas_value(digit: int, size: int = SIZE) -> dict:
-    """What the canvas sends after the digit has been drawn on it."""
-    strokes = [[c for point in stroke for c in point] for stroke in canvas_strokes(digit, size)]
-    return {**EMPTY, "size": size, "strokes": strokes}
 
 
 def test_models_are_loaded_once_in_eval_mode_on_the_cpu_here(reader):

@@ -11,10 +11,9 @@ import pytest
 from gradio_client import Client, handle_file
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
+from benchmarks.app_speed import canvas_value
 from demo import events
-from demo.canvas import EMPTY, SIZE
 from demo.inference import Reader
-from demo.sketches import canvas_strokes
 from tests import fuzz
 from tests.conftest import CHECKPOINTS, REPO
 
@@ -29,10 +28,6 @@ def reader() -> Reader:
 @pytest.fixture(scope="module")
 def hostile_files(tmp_path_factory) -> list:
     return fuzz.files(tmp_path_factory.mktemp("hostile"), random.Random(2), 200)
-
-
-def seven() -> dict:
-    return {**EMPTY, "strokes": [[c for point in stroke for c in point] for stroke in canvas_strokes(7, SIZE)]}
 
 
 def json_compliant(value) -> bool:
@@ -81,7 +76,7 @@ def test_demo_functions_answer_every_hostile_input(reader, hostile_files):
         batch = [value for source, value in inputs[start : start + 16] if source == "image"]
         for result in events.classify(reader, batch, ["LSTM", "BiLSTM"] * 8):
             assert_classified(result)
-    assert events.draw(reader, "canvas", seven(), "Both side by side", 27)[0].readings["BiLSTM"].digit == 7
+    assert events.draw(reader, "canvas", canvas_value(7), "Both side by side", 27)[0].readings["BiLSTM"].digit == 7
 
 
 def test_the_api_answers_every_hostile_upload_and_canvas(app_url, hostile_files):
@@ -99,7 +94,7 @@ def test_the_api_answers_every_hostile_upload_and_canvas(app_url, hostile_files)
     for value in filter(json_compliant, fuzz.canvas_values(random.Random(3), 60)):
         status = client.predict(value, "LSTM", 27, "Hidden state", api_name="/stroke")[0]
         assert status == events.NOTHING_DRAWN or status.startswith("Could not read that") or "reads a **" in status
-    assert "reads a **7**" in client.predict(seven(), "BiLSTM", 27, "Hidden state", api_name="/stroke")[0]
+    assert "reads a **7**" in client.predict(canvas_value(7), "BiLSTM", 27, "Hidden state", api_name="/stroke")[0]
     seven_file = next(path for path in hostile_files if path.name == "seven-RGB.png")
     assert client.predict(handle_file(str(seven_file)), "LSTM", api_name="/classify")["digit"] == 7
 
