@@ -4,6 +4,7 @@
     python -m benchmarks.app_speed classify [--calls 200]  `classify` round trip through gradio_client
     python -m benchmarks.app_speed batching                16 `classify` requests at once, batched by Gradio
     python -m benchmarks.app_speed startup                 `python app.py` until it answers HTTP
+    python -m benchmarks.app_speed sessions [--calls 3000] answers lost by a Client that 8 threads share
 
 A stroke's server time is what the canvas event runs (strokes -> 28x28 -> trace and row
 importance -> every picture) plus each output component's postprocess, which turns the
@@ -14,6 +15,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -136,6 +138,31 @@ def batching(rounds: int = 10) -> None:
                   f"{statistics.median(singly) * 1e3:5.1f} ms in 16 calls")
 
 
+def sessions(calls: int) -> None:
+    """8 threads send `classify` unreadable files (answered at once, so events end and the
+    session's stream closes often): first through one shared Client, then through a Client each.
+    gradio_client 2.7.2 can hand a shared Client's answer to a stream it has just closed."""
+    with tempfile.TemporaryDirectory() as work, local_app() as (url, _):
+        junk = Path(work) / "junk.png"
+        junk.write_text("not an image")
+
+        def send(client: Client, count: int) -> Counter:
+            lost = Counter()
+            for _ in range(count):
+                try:
+                    client.predict(handle_file(str(junk)), "LSTM", api_name="/classify")
+                except Exception as error:  # noqa: BLE001 (each lost answer is counted)
+                    lost[type(error).__name__] += 1
+            return lost
+
+        shared = api_client(url)
+        for name, clients in (("one Client shared by 8 threads", [shared] * 8),
+                              ("one Client per thread", [api_client(url) for _ in range(8)])):
+            with ThreadPoolExecutor(8) as pool:
+                lost = sum(pool.map(send, clients, [calls // 8] * 8), Counter())
+            print(f"{name}: {lost.total()} of {calls // 8 * 8} answers lost {dict(lost)}")
+
+
 def startup() -> None:
     start = time.perf_counter()
     with local_app(env={"GRADIO_ANALYTICS_ENABLED": "False"}):
@@ -144,11 +171,11 @@ def startup() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["stroke", "classify", "batching", "startup"])
+    parser.add_argument("what", choices=["stroke", "classify", "batching", "startup", "sessions"])
     parser.add_argument("--calls", type=int, default=200)
     args = parser.parse_args()
-    if args.what in ("stroke", "classify"):
-        {"stroke": stroke, "classify": classify}[args.what](args.calls)
+    if args.what in ("stroke", "classify", "sessions"):
+        {"stroke": stroke, "classify": classify, "sessions": sessions}[args.what](args.calls)
     else:
         {"batching": batching, "startup": startup}[args.what]()
 
