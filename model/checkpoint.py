@@ -42,19 +42,24 @@ def _fail(path: Path, problem: str) -> CheckpointError:
 
 
 def load(path: Path, device: str | torch.device = "cpu") -> tuple[RowClassifier, dict]:
-    """The model in eval mode on `device`, and its card ({} when the card is missing)."""
+    """The model in eval mode on `device`, and its card. The card must hold the file's SHA-256:
+    it catches a corrupt, truncated or swapped file; anyone who can rewrite the file can rewrite
+    the card too. What keeps a checkpoint from running code is weights-only loading."""
     path = Path(path)
+    card_file = card_path(path)
     if not path.is_file():
         raise _fail(path, "checkpoint file not found")
-    card = {}
-    if card_path(path).is_file():
-        try:
-            card = json.loads(card_path(path).read_text())
-        except (ValueError, UnicodeDecodeError) as error:
-            raise _fail(path, f"its model card {card_path(path).name} is not valid JSON ({error})") from error
-        expected = card.get("checkpoint_sha256")
-        if expected and sha256(path) != expected:
-            raise _fail(path, f"SHA-256 differs from the one in {card_path(path).name} (truncated or tampered)")
+    if not card_file.is_file():
+        raise _fail(path, f"its model card {card_file.name} is missing, so its SHA-256 cannot be checked")
+    try:
+        card = json.loads(card_file.read_text())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise _fail(path, f"its model card {card_file.name} is not valid JSON ({error})") from error
+    expected = card.get("checkpoint_sha256") if isinstance(card, dict) else None
+    if not isinstance(expected, str) or not expected:
+        raise _fail(path, f"its model card {card_file.name} has no checkpoint_sha256")
+    if sha256(path) != expected:
+        raise _fail(path, f"SHA-256 differs from the one in {card_file.name} (truncated or tampered)")
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for corrupt zips and refused pickles

@@ -3,7 +3,6 @@
 import json
 import os
 import pickle
-import shutil
 
 import pytest
 import torch
@@ -20,6 +19,12 @@ def saved(tmp_path):
     path = tmp_path / "model.pt"
     checkpoint.save(path, model, {"note": "test"})
     return path, model
+
+
+def carded(path):
+    """`path` with a model card that holds its SHA-256, as checkpoint.save writes one."""
+    path.with_suffix(".json").write_text(json.dumps({"checkpoint_sha256": checkpoint.sha256(path)}))
+    return path
 
 
 def test_round_trip_keeps_weights_config_and_card(saved):
@@ -50,11 +55,25 @@ def test_truncated_file_fails_its_checksum(saved):
         checkpoint.load(path)
 
 
-def test_truncated_file_without_card_is_unreadable(saved):
+def test_truncated_file_with_a_matching_card_is_unreadable(saved):
     path, _ = saved
     path.write_bytes(path.read_bytes()[:1000])
-    path.with_suffix(".json").unlink()
     with pytest.raises(checkpoint.CheckpointError, match=r"model\.pt: not a readable weights-only checkpoint"):
+        checkpoint.load(carded(path))
+
+
+def test_a_checkpoint_without_its_card_is_refused(saved):
+    path, _ = saved
+    path.with_suffix(".json").unlink()
+    with pytest.raises(checkpoint.CheckpointError, match=r"model\.pt: its model card model\.json is missing"):
+        checkpoint.load(path)
+
+
+@pytest.mark.parametrize("card", [{"note": "no hash"}, {"checkpoint_sha256": ""}, {"checkpoint_sha256": 5}, []])
+def test_a_card_without_a_sha256_is_refused(saved, card):
+    path, _ = saved
+    path.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(checkpoint.CheckpointError, match=r"model\.pt: its model card model\.json has no checkpoint_sha256"):
         checkpoint.load(path)
 
 
@@ -72,29 +91,39 @@ def test_mismatched_config_and_weights(saved):
     state = torch.load(path, weights_only=True)
     state["config"]["hidden_size"] = 32
     torch.save(state, path)
-    path.with_suffix(".json").unlink()
     with pytest.raises(checkpoint.CheckpointError, match="weights do not match the model config"):
-        checkpoint.load(path)
+        checkpoint.load(carded(path))
 
 
 def test_foreign_file_is_not_a_rowscan_checkpoint(tmp_path):
     path = tmp_path / "other.pt"
     torch.save({"weights": torch.zeros(3)}, path)
     with pytest.raises(checkpoint.CheckpointError, match="not a rowscan checkpoint"):
-        checkpoint.load(path)
+        checkpoint.load(carded(path))
 
 
 class Exploit:
+    """Unpickling it runs code: it creates `marker`."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
     def __reduce__(self):
-        return (shutil.rmtree, ("/nonexistent-rowscan-test",))
+        return (open, (self.marker, "w"))
 
 
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # torch notes the protocol, then refuses
-def test_pickled_code_is_refused_not_run(tmp_path):
-    path = tmp_path / "evil.pt"
-    path.write_bytes(pickle.dumps({"format": checkpoint.FORMAT, "payload": Exploit()}))
+@pytest.mark.parametrize("writer", [pickle.dumps, torch.save], ids=["pickle", "torch.save"])
+def test_pickled_code_is_refused_not_run(tmp_path, writer):
+    path, marker = tmp_path / "evil.pt", tmp_path / "code-ran"
+    payload = {"format": checkpoint.FORMAT, "payload": Exploit(marker)}
+    if writer is torch.save:
+        torch.save(payload, path)
+    else:
+        path.write_bytes(pickle.dumps(payload))
     with pytest.raises(checkpoint.CheckpointError, match="not a readable weights-only checkpoint"):
-        checkpoint.load(path)
+        checkpoint.load(carded(path))  # its card matches: only weights-only loading stands in the way
+    assert not marker.exists()
 
 
 def test_card_that_is_not_json(saved):
