@@ -17,9 +17,11 @@ def main() -> None:
         sys.exit(f"rowscan cannot start: {error}")
     print(f"models loaded on {reader.device}")
     app = build(reader)
-    # Two events at a time: one per core of a small CPU host (each runs with one torch thread),
-    # and the API batches what waits. Beyond 64 waiting, a request is refused ("queue is full").
-    app.queue(default_concurrency_limit=2, max_size=64)
+    # Events that run a model share demo.ui.MODEL_SLOTS (one per core); the default limit here
+    # covers the rest, which only redraw pictures, per event listener. Beyond 64 waiting, a
+    # request is refused ("queue is full"). api_open=False: programs go through the queue too,
+    # not round its limits by POSTing to /run/.
+    app.queue(default_concurrency_limit=2, max_size=64, api_open=False)
     # Each session keeps its last reading (under 0.2 MB with both models shown): at most 2,000
     # sessions are kept, the least recently used dropped first. No run history: nothing about
     # anyone's drawings is recorded, in the browser or elsewhere.

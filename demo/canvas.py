@@ -3,17 +3,29 @@ list of points, during a stroke and at its end, instead of uploading three PNGs 
 The server redraws the strokes with the same brush; the theme only changes colours on screen.
 """
 
-import math
+from itertools import chain
+from typing import Any
 
 import gradio as gr
+from gradio.data_classes import GradioRootModel
 from PIL import Image, ImageDraw
+from pydantic import model_validator
 
 from demo.sketches import pen_stroke
 
 SIZE = 280  # canvas pixels (shown at up to 336 css px)
 BRUSH = 18  # brush width in canvas pixels, about an MNIST stroke at this size
 SEND_EVERY_MS = 100  # while a stroke is being drawn
-MAX_POINTS = 20_000  # more than any hand draws; longer inputs are cut
+# More than any hand draws on one canvas (a digit takes a few hundred points). They bound the
+# work per event and what Gradio keeps of the value in each session (CanvasValue).
+MAX_STROKES = 500
+MAX_POINTS = 10_000
+FARTHEST = 1_000_000  # coordinates, size and brush beyond this are not drawings
+
+NOT_STROKES = "the canvas value must be an object of size, brush and strokes, each stroke a list of coordinates"
+NOT_NUMBERS = f"the canvas size, brush and coordinates must be numbers (not text or true/false) within ±{FARTHEST:,}"
+TOO_MANY = f"the drawing has over {MAX_STROKES:,} strokes or {MAX_POINTS:,} points: clear the canvas and draw again"
+PROBLEMS = (NOT_STROKES, NOT_NUMBERS, TOO_MANY)
 
 EMPTY = {"size": SIZE, "brush": BRUSH, "strokes": []}
 
@@ -98,11 +110,53 @@ canvas.dataset.ready = 'true';  // listeners attached: strokes from here on are 
 """
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and -FARTHEST <= value <= FARTHEST
+
+
+def canvas_problem(value) -> str | None:
+    """Why a canvas value cannot be drawn (one of PROBLEMS), or None when it can."""
+    if not isinstance(value, dict):
+        return NOT_STROKES
+    if len(value) == 1 and value.get("refused") in PROBLEMS:  # what CanvasValue kept of a refused value
+        return value["refused"]
+    strokes = value.get("strokes") or []
+    if not set(value) <= {"size", "brush", "strokes"} or not isinstance(strokes, list):
+        return NOT_STROKES
+    if len(strokes) > MAX_STROKES:
+        return TOO_MANY
+    if not all(isinstance(stroke, list) for stroke in strokes):
+        return NOT_STROKES
+    if sum(map(len, strokes)) > 2 * MAX_POINTS:
+        return TOO_MANY
+    numbers = chain((value.get("size", SIZE), value.get("brush", BRUSH)), *strokes)
+    return None if all(map(_is_number, numbers)) else NOT_NUMBERS
+
+
+class CanvasValue(GradioRootModel):
+    """The canvas value as Gradio receives it. Gradio keeps each session's last value; a value
+    canvas_problem refuses is replaced here, before that, by {"refused": why}, so what a session
+    keeps stays within MAX_STROKES and MAX_POINTS whatever a client sends."""
+
+    root: Any
+
+    @model_validator(mode="before")
+    @classmethod
+    def within_bounds(cls, value):
+        problem = canvas_problem(value)
+        return value if problem is None else {"refused": problem}
+
+
 class InkCanvas(gr.HTML):
     """Its value is {"size", "brush", "strokes": [[x0, y0, x1, y1, ...], ...]} in canvas pixels."""
 
+    data_model = CanvasValue
+
     def __init__(self, **kwargs):
         super().__init__(value=EMPTY, html_template=TEMPLATE, css_template=CSS, js_on_load=JS, **kwargs)
+
+    def preprocess(self, payload: CanvasValue | None):
+        return None if payload is None else payload.root
 
     def api_info(self) -> dict:
         return {"type": "object", "description": "strokes as flat [x0, y0, x1, y1, ...] lists in canvas pixels"}
@@ -111,27 +165,19 @@ class InkCanvas(gr.HTML):
 def strokes_image(value) -> Image.Image | None:
     """The canvas's strokes redrawn as white ink on black; None when there are none.
 
-    Raises ValueError for a value that is not a list of strokes of numbers.
+    Raises ValueError (with one of PROBLEMS) for a value canvas_problem refuses.
     """
-    if not isinstance(value, dict):
-        raise ValueError("the canvas value must be an object with a list of strokes")
-    strokes = value.get("strokes") or []
-    if not isinstance(strokes, list) or not all(isinstance(s, list) for s in strokes):
-        raise ValueError("the canvas strokes must be lists of coordinates")
-    try:
-        size = min(max(int(value.get("size", SIZE)), 16), 2048)
-        brush = min(max(float(value.get("brush", BRUSH)), 1.0), size / 4)
-        image = Image.new("L", (size, size), 0)
-        draw = ImageDraw.Draw(image)
-        drawn = 0
-        for stroke in strokes:
-            coordinates = [float(c) for c in stroke[: 2 * (MAX_POINTS - drawn)]]
-            if not all(math.isfinite(c) for c in coordinates):
-                raise ValueError("the canvas coordinates must be finite numbers")
-            points = list(zip(coordinates[0::2], coordinates[1::2]))
-            if points:
-                pen_stroke(draw, points, brush, 255)
-                drawn += len(points)
-    except (TypeError, OverflowError) as error:  # a size, brush or coordinate that is not a number
-        raise ValueError(f"the canvas size, brush and coordinates must be numbers ({error})") from error
+    problem = canvas_problem(value)
+    if problem:
+        raise ValueError(problem)
+    size = min(max(int(value.get("size", SIZE)), 16), 2048)
+    brush = min(max(float(value.get("brush", BRUSH)), 1.0), size / 4)
+    image = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(image)
+    drawn = 0
+    for stroke in value.get("strokes") or []:
+        points = list(zip(stroke[0::2], stroke[1::2]))
+        if points:
+            pen_stroke(draw, points, brush, 255)
+            drawn += len(points)
     return image if drawn else None

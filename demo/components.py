@@ -7,23 +7,31 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
+from demo.guard import NOT_UPLOADED, Refused, uploaded
+
+INLINE = "inline (data: URL) images are not accepted: upload the image file instead (gradio_client's handle_file does)"
+
 
 class ImageFile(gr.Image):
-    """An image input that hands the event the uploaded file's path, unopened.
+    """An image input that hands the event the uploaded file's path, unopened, or Refused.
 
     gr.Image opens the file itself, and a file that is not an image, or one whose header claims
     too many pixels, then fails the whole event (a whole batch, for the API) with no message.
-    model.preprocess.read_image reads it instead, checking the pixel count before decoding, so
-    every bad file gets its own clear answer.
+    model.preprocess.read_image reads it instead, checking the format and pixel count before
+    decoding, so every bad file gets its own clear answer. Only uploads are handed on: a path
+    Gradio did not receive, an http(s) URL or an inline data: URL is refused unopened, unfetched
+    and undecoded, with nothing written to the cache.
     """
 
     def __init__(self, **kwargs):
         super().__init__(type="filepath", image_mode=None, **kwargs)
 
-    def preprocess(self, payload) -> str | None:
-        if payload is not None and payload.path:
-            return payload.path
-        return super().preprocess(payload)  # a data: URL, which Gradio decodes to a file
+    def preprocess(self, payload) -> str | Refused | None:
+        if payload is None:
+            return None
+        if payload.path is None and (payload.url or "").startswith("data:"):
+            return Refused(INLINE)
+        return payload.path if uploaded(payload.path) else Refused(NOT_UPLOADED)
 
 
 class InlinePicture(gr.HTML):

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from demo.canvas import strokes_image
+from demo.guard import Refused
 from demo.inference import Reader, Reading
 from demo.pictures import first_top_row, input_picture, probabilities_table, states_picture
 from model.network import GATE_NAMES, ROWS
@@ -34,6 +35,8 @@ def prepare(source, value) -> tuple[torch.Tensor | None, str | None]:
     """(input, problem): the 28x28 input of a canvas value or an uploaded image, or why there is none."""
     if value is None:
         return None, NOTHING_DRAWN
+    if isinstance(value, Refused):
+        return None, f"Could not read that {source}: {value.reason}"
     try:
         image = canvas_input(value) if source == "canvas" else image_input(value)
     except (ValueError, OSError) as error:  # UnreadableImage is a ValueError
@@ -119,6 +122,14 @@ def draw(reader: Reader, source: str, value, mode: str, cursor: int, quantity: s
     return [shown, *scrub(shown, cursor, quantity)]
 
 
+def draw_example(reader: Reader, examples: list, index, mode: str, cursor: int, quantity: str = QUANTITIES[0]) -> list:
+    """A click on example number `index` of `examples` ((image, caption) pairs): [Shown, *scrub outputs]."""
+    if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(examples):
+        return draw(reader, "image", examples[index][0], mode, cursor, quantity)
+    return draw(reader, "image", Refused(f"there is no such example: pick one of the {len(examples)} shown"),
+                mode, cursor, quantity)
+
+
 def switch(reader: Reader, shown: Shown, mode: str, cursor: int, quantity: str = QUANTITIES[0]) -> list:
     """The same input read by the model(s) of another mode: [Shown, *scrub outputs]."""
     shown = Shown(shown.image, shown.problem, read(reader, shown.image, mode))
@@ -130,8 +141,11 @@ def classify(reader: Reader, images: list, models: list[str]) -> list[dict]:
     results: list[dict | None] = [None] * len(images)
     prepared = {}
     for i, (image, model) in enumerate(zip(images, models)):
-        if model not in reader.models:
-            results[i] = {"error": f"unknown model {model!r}; choose one of {sorted(reader.models)}"}
+        if isinstance(model, Refused):  # a request whose values could not be read at all
+            results[i] = {"error": model.reason}
+            continue
+        if not isinstance(model, str) or model not in reader.models:
+            results[i] = {"error": f"unknown model: choose one of {', '.join(reader.models)}"}
             continue
         tensor, problem = prepare("image", image)
         if tensor is None:

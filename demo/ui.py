@@ -1,5 +1,6 @@
 """The Gradio layout and its wiring; every event calls a plain function from demo.events."""
 
+import os
 import time
 from functools import partial
 
@@ -10,11 +11,16 @@ from torchvision.datasets import MNIST
 from demo import events
 from demo.canvas import InkCanvas
 from demo.components import ImageFile, InlinePicture
+from demo.guard import Blocks
 from demo.inference import Reader
 from demo.sketches import gallery
 from model.data import data_root
 from model.network import ROWS
 
+# Every event that runs a model takes one of these slots, shared by all of them (Gradio's
+# default_concurrency_limit counts per event listener, so it would let each listener run its own
+# jobs): one per core, each running with one torch thread. The API batches what waits.
+MODEL_SLOTS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 FRAME_SECONDS = 0.06  # browsers merge frames that come faster than about 20 per second
 STRETCHED, SQUARE = "stretched", "square"  # heatmaps fill their box; the input keeps square pixels
 CSS = f"""
@@ -90,7 +96,7 @@ def panel(name: str, reader: Reader, visible: bool) -> tuple[gr.Column, list]:
 
 
 def build(reader: Reader) -> gr.Blocks:
-    with gr.Blocks(title="rowscan", analytics_enabled=False, delete_cache=(600, 1800)) as app:
+    with Blocks(title="rowscan", analytics_enabled=False, delete_cache=(600, 1800)) as app:
         gr.Markdown(INTRO)
         shown = gr.State(events.Shown())
         with gr.Row():
@@ -117,23 +123,24 @@ def build(reader: Reader) -> gr.Blocks:
 
         pictures = [status, *lstm_outputs, *bilstm_outputs]
         quiet = dict(show_progress="hidden", trigger_mode="always_last", api_visibility="private")
+        reads = dict(concurrency_id="model", concurrency_limit=MODEL_SLOTS)
         view = [mode, cursor, quantity]
         # Callable by programs (the load test draws through it) but left out of the API page.
         canvas.change(partial(events.draw, reader, "canvas"), [canvas, *view], [shown, *pictures],
-                      **{**quiet, "api_visibility": "undocumented"}, api_name="stroke")
-        upload.change(partial(events.draw, reader, "image"), [upload, *view], [shown, *pictures], **quiet)
+                      **{**quiet, "api_visibility": "undocumented"}, api_name="stroke", **reads)
+        upload.change(partial(events.draw, reader, "image"), [upload, *view], [shown, *pictures], **quiet, **reads)
 
         def pick_example(mode_name, row, chosen, selected: gr.SelectData):
-            return events.draw(reader, "image", examples[selected.index][0], mode_name, row, chosen)
+            return events.draw_example(reader, examples, selected.index, mode_name, row, chosen)
 
-        pick.select(pick_example, view, [shown, *pictures], **quiet)
+        pick.select(pick_example, view, [shown, *pictures], **quiet, **reads)
 
         def switch(shown_now, mode_name, row, chosen):
             visible = events.MODES[mode_name]
             return [gr.Column(visible="LSTM" in visible), gr.Column(visible="BiLSTM" in visible),
                     *events.switch(reader, shown_now, mode_name, row, chosen)]
 
-        mode.change(switch, [shown, *view], [lstm_column, bilstm_column, shown, *pictures], **quiet)
+        mode.change(switch, [shown, *view], [lstm_column, bilstm_column, shown, *pictures], **quiet, **reads)
         cursor.input(events.scrub, [shown, cursor, quantity], pictures, **quiet)
         quantity.change(events.scrub, [shown, cursor, quantity], pictures, **quiet)
 
@@ -146,7 +153,9 @@ def build(reader: Reader) -> gr.Blocks:
 
         with gr.Row(visible=False):  # the API endpoint's own components, not shown in the page
             api_image = ImageFile()
-            api_model = gr.Radio(list(reader.models), value="LSTM")
+            # A text box, not a gr.Radio: Gradio would refuse an unknown name before the function
+            # and fail every request batched with it; events.classify answers it per request.
+            api_model = gr.Textbox(value="LSTM", info=f"the model: {' or '.join(reader.models)}")
             api_result = gr.JSON()
             api_button = gr.Button()
         api_button.click(
@@ -156,5 +165,6 @@ def build(reader: Reader) -> gr.Blocks:
             api_name="classify",
             batch=True,
             max_batch_size=16,
+            **reads,
         )
     return app

@@ -24,6 +24,9 @@ MIN_CONTRAST = 0.1  # less ink contrast than this (0..1) counts as nothing drawn
 # limit takes seconds and about 0.7 GB to read. A compressed file can claim far more pixels than
 # it has bytes, so files are checked against it before they are decoded.
 MAX_PIXELS = 4096 * 4096
+# The formats drawings and screenshots come in. Files are opened with only these formats' readers,
+# so no other decoder ever runs (EPS, for one, hands the file to Ghostscript).
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
 
 
 class UnreadableImage(ValueError):
@@ -40,10 +43,11 @@ def _check_size(width: int, height: int) -> None:
 
 
 def read_image(path: str | Path) -> Image.Image:
-    """An image file, decoded only once its header shows it is within MAX_PIXELS, and turned
-    upright by its EXIF orientation. Raises UnreadableImage with the reason otherwise."""
+    """An image file in one of FORMATS, decoded only once its header shows it is within MAX_PIXELS,
+    and turned upright by its EXIF orientation. Raises UnreadableImage with the reason otherwise;
+    the reason never names the file (it may be a server's cache path)."""
     try:
-        with Image.open(path) as image:
+        with Image.open(path, formats=FORMATS) as image:
             _check_size(*image.size)
             image.load()
             return ImageOps.exif_transpose(image)
@@ -51,8 +55,11 @@ def read_image(path: str | Path) -> Image.Image:
         raise
     except Image.DecompressionBombError as error:  # PIL's own, far larger, bound stops it first
         raise _too_large(f"over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels") from error
+    except Image.UnidentifiedImageError as error:
+        raise UnreadableImage(f"not a readable image file: it must be {', '.join(FORMATS)}") from error
     except Exception as error:  # PIL's decoders raise many types on broken files; each means "not readable"
-        raise UnreadableImage(f"not a readable image file ({type(error).__name__}: {error})") from error
+        reason = str(error).replace(str(path), "the file")
+        raise UnreadableImage(f"not a readable image file ({type(error).__name__}: {reason})") from error
 
 
 def _scaled(array: np.ndarray) -> np.ndarray:

@@ -1,10 +1,11 @@
 """Hostile inputs, generated from a seed: what careless people and hostile programs send.
 
-Three kinds: canvas values (what the canvas's event receives as JSON), in-memory images and
-arrays (what the demo functions receive), and files (what an upload, the API or the evaluation
-CLI's --images receives).
+Four kinds: canvas values (what the canvas's event receives as JSON), in-memory images and
+arrays (what the demo functions receive), files (what an upload, the API or the evaluation
+CLI's --images receives), and whole requests to the classify API naming what was never uploaded.
 """
 
+import base64
 import io
 import random
 import struct
@@ -15,7 +16,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from demo.canvas import EMPTY, SIZE
+from demo.canvas import EMPTY, MAX_POINTS, MAX_STROKES, NOT_NUMBERS, NOT_STROKES, SIZE, TOO_MANY
+from demo.components import INLINE
+from demo.guard import NOT_UPLOADED, UNREADABLE_REQUEST
 from demo.sketches import Style, render
 from model.preprocess import MAX_PIXELS
 
@@ -144,3 +147,56 @@ def files(folder: Path, rng: random.Random, count: int) -> list[Path]:
             Image.fromarray(noise).save(path)
         paths.append(path)
     return paths
+
+
+def over_bounds() -> list[tuple[dict, str]]:
+    """Canvas values past the bounds or not made of numbers, each with the problem it must get."""
+    return [
+        ({**EMPTY, "strokes": [[1, 1]] * (MAX_STROKES + 1)}, TOO_MANY),
+        ({**EMPTY, "strokes": [[140, 140] * (MAX_POINTS + 1)]}, TOO_MANY),
+        ({**EMPTY, "strokes": [[10, 10, 20, 20]] * 2 + [[5, 5] * MAX_POINTS]}, TOO_MANY),  # the points of all strokes count
+        ({**EMPTY, "strokes": [[True, 10, 200, 200]]}, NOT_NUMBERS),
+        ({**EMPTY, "strokes": [["10", "10", "200", "200"]]}, NOT_NUMBERS),
+        ({**EMPTY, "size": True, "strokes": [[10, 10, 200, 200]]}, NOT_NUMBERS),
+        ({**EMPTY, "brush": "18", "strokes": [[10, 10, 200, 200]]}, NOT_NUMBERS),
+        ({**EMPTY, "strokes": [[10, 10, 2e6, 200]]}, NOT_NUMBERS),
+        ({**EMPTY, "strokes": [[10, 10, 200, 200]], "extra": "x" * 100_000}, NOT_STROKES),
+        ({"refused": "anything a client likes"}, NOT_STROKES),
+    ]
+
+
+def inline_png(width: int, height: int) -> str:
+    """A data: URL holding a PNG that claims width x height pixels."""
+    return "data:image/png;base64," + base64.b64encode(claimed_size_png(width, height)).decode()
+
+
+def classify_attacks(outside: Path, link: Path, listener: str) -> list[tuple[list, str]]:
+    """Requests to the classify endpoint, each with what its answer must contain. `outside` is a
+    readable drawing of a 7 outside Gradio's upload folder, `link` a symlink inside that folder
+    pointing at it, `listener` an http URL that records any connection made to it."""
+    names = ["/etc/passwd", "/dev/zero", "/proc/self/environ", str(outside), str(link), "checkpoints/lstm.pt",
+             "../../../../../etc/passwd", f"{link.parent}/../{'../' * 8}{str(outside).lstrip('/')}",
+             f"{listener}/seven.png", "https://huggingface.co/seven.png", "http://10.1.2.3/seven.png",
+             "file:///etc/passwd", "", "\0"]
+    requests = []
+    for name in names:
+        requests.append(([{"path": name}, "LSTM"], NOT_UPLOADED))
+        requests.append(([{"path": name, "meta": {"_type": "gradio.FileData"}}, "BiLSTM"], NOT_UPLOADED))
+    requests += [
+        ([{"path": "/etc/passwd", "meta": "gradio.FileData"}, "LSTM"], NOT_UPLOADED),
+        ([{"url": f"{listener}/seven.png"}, "LSTM"], NOT_UPLOADED),
+        ([{"url": inline_png(5000, 5000)}, "LSTM"], INLINE),  # 25 megapixels in a few hundred bytes
+        ([{"url": inline_png(1, 1)}, "BiLSTM"], INLINE),
+        ([{"url": "data:image/png;base64,not base64 at all"}, "LSTM"], INLINE),
+        (["/etc/passwd", "LSTM"], UNREADABLE_REQUEST),
+        ([7, "LSTM"], UNREADABLE_REQUEST),
+        ([{"path": 5}, "LSTM"], UNREADABLE_REQUEST),
+        ([[{"path": "/etc/passwd"}], "LSTM"], UNREADABLE_REQUEST),
+    ]
+    return requests
+
+
+def unknown_models(image: dict) -> list[tuple[list, str]]:
+    """Requests with a good image and a model that is not one, each with what its answer must contain."""
+    return [([image, model], "unknown model: choose one of LSTM, BiLSTM")
+            for model in ["GRU", "", "lstm", None, 5, ["LSTM"], {"path": "/etc/passwd"}]]

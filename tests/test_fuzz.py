@@ -1,21 +1,27 @@
 """Over a thousand hostile inputs through every entry point: each gets a result or a clear
 message, no exception escapes, and a normal drawing is read right after the barrage."""
 
+import io
 import json
 import random
+import socket
 import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from gradio_client import handle_file
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from benchmarks.app_speed import api_client, canvas_value
+from benchmarks.local_app import local_app
 from demo import events
+from demo.guard import NOT_UPLOADED, WRONG_COUNT
 from demo.inference import Reader
-from tests import fuzz
+from demo.sketches import Style, render
+from tests import fuzz, raw
 from tests.conftest import CHECKPOINTS, REPO
 
 PANEL = len(events.PANEL_OUTPUTS)
@@ -122,3 +128,105 @@ def test_evaluate_reports_every_hostile_file(tmp_path, hostile_files):
     assert "megapixels" in wrong["bomb.png"]["problem"] and "not a readable" in wrong["empty.png"]["problem"]
     for entry in wrong.values():
         assert entry["predicted"] in range(10) or entry["problem"], entry
+
+
+class Listener:
+    """A socket on loopback that records every connection made to it (and answers none)."""
+
+    def __init__(self):
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        self.connections = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                connection, address = self.socket.accept()
+            except OSError:
+                return
+            self.connections.append(address)
+            connection.close()
+
+
+@pytest.fixture(scope="module")
+def guarded_app(tmp_path_factory):
+    """`python app.py` with a cache folder of its own, whose every outbound HTTP request reaches
+    `listener`: directly for loopback URLs (the app's own start-up check among them, which is why
+    loopback is not proxied), through the proxy settings for any other host (Gradio asks dns.google
+    about a host it will not fetch from, and fetches from whitelisted ones)."""
+    cache = tmp_path_factory.mktemp("cache")
+    listener = Listener()
+    proxy = {name: listener.url for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")}
+    with local_app(env={"GRADIO_TEMP_DIR": str(cache), **proxy, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}) as (url, _):
+        yield url, cache, listener
+
+
+def cache_files(cache: Path) -> list[Path]:
+    return sorted(path for path in cache.rglob("*") if path.is_file())
+
+
+def png(digit: int) -> bytes:
+    with io.BytesIO() as out:
+        render(digit, Style(canvas=(300, 300), width=20)).save(out, format="PNG")
+        return out.getvalue()
+
+
+def test_the_api_refuses_every_attack_alone_and_in_batches(guarded_app, tmp_path):
+    url, cache, listener = guarded_app
+    outside = tmp_path / "seven.png"  # a readable 7 the server may not open: not an upload
+    outside.write_bytes(png(7))
+    link = cache / "planted" / "seven.png"  # inside the upload folder, pointing out of it
+    link.parent.mkdir()
+    link.symlink_to(outside)
+    uploads = {digit: raw.upload(url, f"{digit}.png", png(digit)) for digit in range(10)}
+    attacks = fuzz.classify_attacks(outside, link, listener.url) + fuzz.unknown_models(uploads[7])
+    before, connections = cache_files(cache), len(listener.connections)
+
+    # Each attack alone, in plain HTTP: its own clear answer, naming no server path.
+    for data, expected in attacks:
+        answer = raw.call(url, "classify", data)
+        assert answer.event == "complete" and expected in answer.text, (data, answer)
+        assert answer.data[0]["digit"] is None if "digit" in answer.data[0] else answer.data[0]["error"]
+        for place in (str(cache), str(tmp_path), "/etc", "/proc", "/dev", "checkpoints", "huggingface"):
+            assert place not in answer.text, (data, answer)
+    short = raw.call(url, "classify", [uploads[7]])
+    assert short.status == 400 and short.data["detail"] == WRONG_COUNT.format(2, 1)
+    assert raw.call(url, "classify", []).data["detail"] == WRONG_COUNT.format(2, 0)
+
+    # Bursts of 8 good and 8 bad requests sent together, so that they share batches: every good
+    # one is answered right, every bad one gets its own message.
+    bad = attacks + [([uploads[1]], WRONG_COUNT.format(2, 1))]
+    for burst in range(3):
+        good = [([uploads[d], ["LSTM", "BiLSTM"][d % 2]], d) for d in random.Random(burst).sample(range(10), 8)]
+        chosen = random.Random(burst).sample(bad, 8)
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(lambda request: raw.call(url, "classify", request[0]), good + chosen))
+        for (data, digit), answer in zip(good, answers):
+            assert answer.event == "complete" and answer.data[0]["digit"] == digit, (burst, data, answer)
+        for (data, expected), answer in zip(chosen, answers[8:]):
+            assert expected in answer.text, (burst, data, answer)
+
+    # The same through gradio_client: a path dict, and a URL as handle_file gives it.
+    client = api_client(url)
+    assert NOT_UPLOADED in client.predict({"path": str(outside)}, "LSTM", api_name="/classify")["message"]
+    assert NOT_UPLOADED in client.predict(handle_file(f"{listener.url}/seven.png"), "LSTM", api_name="/classify")["message"]
+
+    # Nothing was fetched, nothing written to the cache; no way round the queue; still reads right.
+    assert len(listener.connections) == connections, listener.connections
+    assert cache_files(cache) == before
+    assert raw.call(url, "classify", [uploads[7], "LSTM"]).data[0]["digit"] == 7
+    assert "unknown model" in client.predict(handle_file(str(outside)), "GRU", api_name="/classify")["error"]
+    assert client.predict(handle_file(str(outside)), "BiLSTM", api_name="/classify")["digit"] == 7  # uploaded now
+    run = raw.urllib.request.Request(f"{url}gradio_api/run/classify", data=b'{"data": [null, "LSTM"]}',
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(raw.urllib.error.HTTPError, match="404"):
+        raw.urllib.request.urlopen(run, timeout=30)
+
+
+def test_the_canvas_event_refuses_values_over_its_bounds(guarded_app):
+    url, _, _ = guarded_app
+    for value, problem in fuzz.over_bounds():
+        answer = raw.call(url, "stroke", [value, "LSTM", 27, "Hidden state"])
+        assert answer.event == "complete" and answer.data[1] == f"Could not read that canvas: {problem}", value
+    assert "reads a **7**" in raw.call(url, "stroke", [canvas_value(7), "BiLSTM", 27, "Hidden state"]).data[1]

@@ -1,0 +1,47 @@
+"""The app's API in plain HTTP, as any program (or attacker) can call it without gradio_client:
+POST /gradio_api/call/<endpoint>, then read the answer from its event stream."""
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+
+@dataclass
+class Answer:
+    """What came back: `status` is the HTTP status of the POST; `event` is "complete" or "error"
+    (None when the POST was refused); `data` the answer's values, or the error's payload."""
+
+    status: int
+    event: str | None
+    data: object
+
+    @property
+    def text(self) -> str:
+        return json.dumps(self.data)
+
+
+def call(url: str, endpoint: str, data: list, timeout: float = 120) -> Answer:
+    request = urllib.request.Request(f"{url}gradio_api/call/{endpoint}", data=json.dumps({"data": data}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            event_id = json.load(response)["event_id"]
+    except urllib.error.HTTPError as error:
+        return Answer(error.code, None, json.loads(error.read() or b"null"))
+    with urllib.request.urlopen(f"{url}gradio_api/call/{endpoint}/{event_id}", timeout=timeout) as response:
+        lines = response.read().decode().strip().splitlines()
+    event = lines[-2].removeprefix("event: ")  # the last message: "event: complete|error", "data: ..."
+    return Answer(200, event, json.loads(lines[-1].removeprefix("data: ")))
+
+
+def upload(url: str, name: str, content: bytes) -> dict:
+    """A file uploaded as the page and gradio_client upload it: its file dict for a request."""
+    boundary = "rowscan-boundary"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+            f"Content-Type: application/octet-stream\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(f"{url}gradio_api/upload", data=body,
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        path = json.load(response)[0]
+    return {"path": path, "meta": {"_type": "gradio.FileData"}}
