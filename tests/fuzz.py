@@ -116,6 +116,9 @@ def files(folder: Path, rng: random.Random, count: int) -> list[Path]:
         "flipped-byte.png": png[:60] + bytes([png[60] ^ 0xFF]) + png[61:],
         "svg.png": b'<svg xmlns="http://www.w3.org/2000/svg"><text>7</text></svg>',
     }
+    with io.BytesIO() as eps:  # a format PIL reads by handing it to Ghostscript: refused unread
+        digit_image("RGB").save(eps, format="EPS")
+        contents["seven.eps"] = eps.getvalue()
     paths = []
     for name, data in contents.items():
         paths.append(folder / name)

@@ -135,8 +135,8 @@ def test_stroke_to_answer_latency(page):
     for digit in (4, 2, 9, 3, 8, 5, 6, 1, 0, 7, 4, 2):
         clear(page)
         draw(page, digit, steps=2)
-        settled_status(page)
+        # the answer timed is the one to the whole drawing (settled_status waits for one after pointer-up)
+        assert f"LSTM reads a {digit}" in settled_status(page)
         latencies.append(page.evaluate("() => window.rowscan.changed - window.rowscan.up"))
     print(f"\nstroke end -> answer on screen: p50 {statistics.median(latencies):.0f} ms, "
           f"max {max(latencies):.0f} ms over {len(latencies)} strokes (headless Chromium, LSTM)")
-    assert all(latency > 0 for latency in latencies)

@@ -1,15 +1,18 @@
 """The functions behind the app's events, called as the events call them, without a browser."""
 
+import asyncio
 import json
 
 import numpy as np
 import pytest
 import torch
+from gradio.state_holder import SessionState
 from PIL import Image
 
 from benchmarks.app_speed import canvas_value
-from demo import events
-from demo.canvas import EMPTY, SIZE, strokes_image
+from demo import events, ui
+from demo.canvas import EMPTY, MAX_POINTS, MAX_STROKES, SIZE, TOO_MANY, CanvasValue, InkCanvas, strokes_image
+from demo.guard import Refused
 from demo.inference import Reader, blank_each_row
 from demo.pictures import first_top_row, probabilities_table, states_picture, unit_order
 from demo.sketches import Style, gallery, render
@@ -120,6 +123,44 @@ def test_strokes_image_redraws_the_strokes():
     assert strokes_image({"strokes": [[5000, 5000, 6000, 6000]]}) is not None  # off-canvas: drawn, nothing visible
 
 
+def test_the_canvas_takes_values_up_to_its_bounds_and_refuses_past_them(reader):
+    from tests.fuzz import over_bounds
+
+    at_bounds = [{**EMPTY, "strokes": [[1, 1]] * MAX_STROKES},
+                 {**EMPTY, "strokes": [[140.5, 140] * (MAX_POINTS // 2)] * 2},
+                 {**EMPTY, "size": 280.0, "brush": 18, "strokes": [[-5, 0.5, 300, 1e6]]}]
+    for value in at_bounds:
+        assert strokes_image(value) is not None and CanvasValue.model_validate(value).root == value
+    for value, problem in over_bounds():
+        with pytest.raises(ValueError) as refused:
+            strokes_image(value)
+        assert str(refused.value) == problem
+        kept = CanvasValue.model_validate(value).root  # what Gradio keeps of it in the session
+        assert kept == {"refused": problem} and events.prepare("canvas", kept)[1] == f"Could not read that canvas: {problem}"
+
+
+def test_gradio_keeps_a_bounded_canvas_value_per_session(reader):
+    app = ui.build(reader)
+    stroke = next(fn for fn in app.fns.values() if fn.api_name == "stroke")
+    canvas = next(block for block in stroke.inputs if isinstance(block, InkCanvas))
+    state = SessionState(app)
+    huge = {**EMPTY, "strokes": [[7, 7] * 2_000_000]}
+    values = asyncio.run(app.preprocess_data(stroke, [huge, "LSTM", 27, "Hidden state"], state))
+    assert values[0] == {"refused": TOO_MANY}
+    assert state.config_values[canvas._id]["props"]["value"] == {"refused": TOO_MANY}
+    drawn = canvas_value(3)
+    assert asyncio.run(app.preprocess_data(stroke, [drawn, "LSTM", 27, "Hidden state"], state))[0] == drawn
+
+
+@pytest.mark.parametrize("index", [-1, 10**6, "0", True, None, 1.5, [0]])
+def test_a_gallery_index_out_of_range_gets_a_message(reader, index):
+    examples = gallery()
+    shown, status, *values = events.draw_example(reader, examples, index, "LSTM", 27)
+    assert status == f"Could not read that image: there is no such example: pick one of the {len(examples)} shown"
+    assert shown.readings == {} and all(v is None for v in values)
+    assert events.draw_example(reader, examples, len(examples) - 1, "LSTM", 27)[0].readings["LSTM"].digit == 9
+
+
 @pytest.mark.parametrize(
     "upload",
     [
@@ -157,6 +198,7 @@ def test_gallery_examples_are_read_right(reader):
 def test_classify_answers_a_batch_in_json(reader):
     images = [render(7), Image.new("RGB", (50, 50), "white"), render(0), render(3)]
     models = ["BiLSTM", "LSTM", "LSTM", "GRU"]
+    images, models = images + [render(1), Refused("not an uploaded image"), render(2)], models + [5, "LSTM", Refused("x")]
     results = events.classify(reader, images, models)
     json.dumps(results)
     assert results[0]["digit"] == 7 and results[2]["digit"] == 0
@@ -164,7 +206,9 @@ def test_classify_answers_a_batch_in_json(reader):
     assert sum(results[0]["probabilities"]) == pytest.approx(1, abs=1e-4)
     assert results[0]["row_probabilities"][-1] == results[0]["probabilities"]
     assert results[1] == {"digit": None, "nothing_drawn": True, "message": events.NOTHING_DRAWN}
-    assert "unknown model 'GRU'" in results[3]["error"]
+    assert results[3] == results[4] == {"error": "unknown model: choose one of LSTM, BiLSTM"}
+    assert results[5] == {"digit": None, "nothing_drawn": False, "message": "Could not read that image: not an uploaded image"}
+    assert results[6] == {"error": "x"}
 
 
 def test_about_states_size_shapes_and_accuracy(reader):
@@ -201,7 +245,11 @@ def test_units_are_sorted_by_peak_row_and_pictures_fade_unread_rows():
     assert unit_order(states[:, 0]).tolist() == [1, 2, 0]
     picture = states_picture(states, cursor=10)
     assert (picture[10, :2] == [255, 150, 0]).all()
-    assert picture[3, 2:].tolist() != picture[20, 2:].tolist()
+    # rows 5, 8 and 15 hold the same values: the two read by row 10 look alike, the unread one fainter
+    states[[5, 8, 15], 0] = [0.7, -0.4, 0.2]
+    picture = states_picture(states, cursor=10)
+    assert picture[5, 2:].tolist() == picture[8, 2:].tolist() != picture[15, 2:].tolist()
+    assert (np.abs(picture[15, 2:].astype(int) - 255) < np.abs(picture[5, 2:].astype(int) - 255)).all()
 
 
 def test_first_top_row_and_table():

@@ -103,6 +103,7 @@ def test_the_api_answers_every_hostile_upload_and_canvas(app_url, hostile_files)
     by_name = {path.name: result for path, result in zip(hostile_files, uploads)}
     assert "megapixels" in by_name["bomb.png"]["message"] and "megapixels" in by_name["past-bound.png"]["message"]
     assert "not a readable image file" in by_name["text.png"]["message"]
+    assert by_name["seven.eps"]["message"].endswith("not a readable image file: it must be PNG, JPEG, GIF, BMP, WEBP, TIFF")
     assert by_name["seven-I16.tiff"]["digit"] == 7 and by_name["seven-F.tiff"]["digit"] == 7
     client = api_client(app_url)
     for value in filter(json_compliant, fuzz.canvas_values(random.Random(3), 60)):

@@ -3,17 +3,19 @@
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import EpsImagePlugin, Image
 
 from demo.sketches import Style, render
 from model.preprocess import (
     BOX,
     CENTRE,
+    FORMATS,
     MNIST_STROKE,
     WORK,
     UnreadableImage,
     _bounding_box,
     _fit,
+    read_image,
     stroke_width,
     to_mnist,
 )
@@ -128,3 +130,31 @@ def test_odd_drawings_still_give_an_image():
         result = to_mnist(drawing)
         assert result is None or (result.shape == (28, 28) and torch.isfinite(result).all())
     assert to_mnist(dot) is not None and to_mnist(line) is not None and to_mnist(nan_ink) is not None
+
+
+@pytest.mark.parametrize("fmt", ["EPS", "PPM", "ICO", "PCX", "TGA"])
+def test_only_the_formats_drawings_come_in_are_opened(tmp_path, monkeypatch, fmt):
+    path = tmp_path / f"seven.{fmt.lower()}"
+    render(7, Style(canvas=(64, 64))).convert("RGB").save(path, format=fmt)
+    with Image.open(path) as image:
+        assert image.format == fmt  # a real file of that format, which PIL would read
+    opened = []
+    monkeypatch.setattr(EpsImagePlugin.EpsImageFile, "_open", lambda self: opened.append(self))
+    with pytest.raises(UnreadableImage, match="^not a readable image file: it must be PNG, JPEG, GIF, BMP, WEBP, TIFF$"):
+        read_image(path)
+    assert opened == []  # the EPS reader (which hands the file to Ghostscript) never ran
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_allowed_format_is_read(tmp_path, fmt):
+    path = tmp_path / f"seven.{fmt.lower()}"
+    render(7, Style(canvas=(64, 64))).convert("RGB").save(path, format=fmt)
+    assert read_image(path).size == (64, 64)
+
+
+def test_messages_name_no_file(tmp_path):
+    (tmp_path / "truncated.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 30)
+    for path in (tmp_path / "missing.png", tmp_path, tmp_path / "truncated.png"):
+        with pytest.raises(UnreadableImage) as refused:
+            read_image(path)
+        assert str(tmp_path) not in str(refused.value) and "not a readable image file" in str(refused.value)
