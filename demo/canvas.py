@@ -17,9 +17,10 @@ SIZE = 280  # canvas pixels (shown at up to 336 css px)
 BRUSH = 18  # brush width in canvas pixels, about an MNIST stroke at this size
 SEND_EVERY_MS = 100  # while a stroke is being drawn
 # More than any hand draws on one canvas (a digit takes a few hundred points). They bound the
-# work per event and what Gradio keeps of the value in each session (CanvasValue).
-MAX_STROKES = 500
-MAX_POINTS = 10_000
+# work per event and what Gradio keeps of the value in each session (CanvasValue): at the bound,
+# about 0.33 MB of Python floats.
+MAX_STROKES = 200
+MAX_POINTS = 5_000
 FARTHEST = 1_000_000  # coordinates, size and brush beyond this are not drawings
 
 NOT_STROKES = "the canvas value must be an object of size, brush and strokes, each stroke a list of coordinates"

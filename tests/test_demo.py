@@ -1,6 +1,7 @@
 """The functions behind the app's events, called as the events call them, without a browser."""
 
 import asyncio
+import os
 import json
 
 import numpy as np
@@ -150,6 +151,16 @@ def test_gradio_keeps_a_bounded_canvas_value_per_session(reader):
     assert state.config_values[canvas._id]["props"]["value"] == {"refused": TOO_MANY}
     drawn = canvas_value(3)
     assert asyncio.run(app.preprocess_data(stroke, [drawn, "LSTM", 27, "Hidden state"], state))[0] == drawn
+
+
+def test_every_event_that_runs_a_model_shares_one_limit(reader):
+    app = ui.build(reader)
+    triggers = {fn: {app.blocks[block].elem_id or type(app.blocks[block]).__name__ for block, _ in fn.targets}
+                for fn in app.fns.values()}
+    shared = sorted(name for fn, names in triggers.items() if fn.concurrency_id == "model" for name in names)
+    assert shared == ["Button", "Gallery", "ImageFile", "InkCanvas", "mode"]  # classify, example, upload, stroke, model
+    assert all(fn.concurrency_limit == ui.MODEL_SLOTS for fn in app.fns.values() if fn.concurrency_id == "model")
+    assert ui.MODEL_SLOTS == len(os.sched_getaffinity(0))
 
 
 @pytest.mark.parametrize("index", [-1, 10**6, "0", True, None, 1.5, [0]])
