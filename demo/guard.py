@@ -9,6 +9,7 @@ upload before Gradio sees it, so Gradio does none of that; the input's own compo
 "not an uploaded image" for that request alone (components.ImageFile).
 """
 
+import os
 from dataclasses import dataclass
 
 import gradio as gr
@@ -29,8 +30,8 @@ class Refused:
 
 
 def uploaded(path) -> bool:
-    """Whether `path` is a file Gradio received as an upload: inside its upload folder once `..`
-    and symlinks are resolved, and not in the app's blocked_paths (Gradio's own check)."""
+    """Whether `path` is a file Gradio received as an upload: a file inside its upload folder once
+    `..` and symlinks are resolved, and not in the app's blocked_paths (Gradio's own check)."""
     if not isinstance(path, str) or not path or is_http_url_like(path) or "\0" in path:
         return False
     blocks = LocalContext.blocks.get(None)
@@ -43,7 +44,7 @@ def uploaded(path) -> bool:
         )
     except (OSError, ValueError):  # a name the file system cannot even resolve
         return False
-    return allowed
+    return allowed and os.path.isfile(path)
 
 
 def unmarked(value):

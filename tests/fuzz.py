@@ -180,7 +180,7 @@ def classify_attacks(outside: Path, link: Path, listener: str) -> list[tuple[lis
     names = ["/etc/passwd", "/dev/zero", "/proc/self/environ", str(outside), str(link), "checkpoints/lstm.pt",
              "../../../../../etc/passwd", f"{link.parent}/../{'../' * 8}{str(outside).lstrip('/')}",
              f"{listener}/seven.png", "https://huggingface.co/seven.png", "http://10.1.2.3/seven.png",
-             "file:///etc/passwd", "", "\0"]
+             "file:///etc/passwd", "", "\0", str(link.parent), f"{link.parent}/never-uploaded.png"]
     requests = []
     for name in names:
         requests.append(([{"path": name}, "LSTM"], NOT_UPLOADED))
