@@ -7,6 +7,7 @@ import sys
 from PIL import Image
 
 from demo.sketches import Style, render
+from model.checkpoint import sha256
 from model.data import data_root
 from tests.conftest import REPO
 
@@ -50,6 +51,7 @@ def test_train_then_evaluate(tmp_path):
 def test_evaluate_reports_a_corrupt_checkpoint_clearly(tmp_path):
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"\x00" * 100)
+    bad.with_suffix(".json").write_text(json.dumps({"checkpoint_sha256": sha256(bad)}))  # the card matches
     result = run("model.evaluate", "--checkpoint", str(bad))
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: {bad}: not a readable weights-only checkpoint")
