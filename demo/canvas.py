@@ -4,6 +4,7 @@ The server redraws the strokes with the same brush; the theme only changes colou
 """
 
 import math
+from pathlib import Path
 
 import gradio as gr
 from PIL import Image, ImageDraw
@@ -17,12 +18,13 @@ MAX_POINTS = 20_000  # more than any hand draws; longer inputs are cut
 
 EMPTY = {"size": SIZE, "brush": BRUSH, "strokes": []}
 
-TEMPLATE = f"""
+STATIC = Path(__file__).resolve().parent / "static"
+TEMPLATE = """
 <div class="ink">
-  <canvas width="{SIZE}" height="{SIZE}" aria-label="drawing canvas"></canvas>
+  <canvas width="${size}" height="${size}" role="img" aria-label="${texts.canvas}"></canvas>
   <div class="tools">
-    <button type="button" class="undo">Undo</button>
-    <button type="button" class="clear">Clear</button>
+    <button type="button" class="undo">${texts.undo}</button>
+    <button type="button" class="clear">${texts.clear}</button>
   </div>
 </div>
 """
@@ -37,72 +39,14 @@ button { padding: 4px 14px; border-radius: var(--radius-md); border: 1px solid v
          background: var(--button-secondary-background-fill); color: var(--body-text-color); cursor: pointer; }
 """
 
-JS = f"""
-const canvas = element.querySelector('canvas');
-const context = canvas.getContext('2d');
-let strokes = [];
-let current = null;
-let lastSent = 0;
-
-function redraw() {{
-  context.clearRect(0, 0, {SIZE}, {SIZE});
-  context.strokeStyle = getComputedStyle(element).getPropertyValue('--body-text-color') || '#000';
-  context.lineWidth = {BRUSH};
-  context.lineCap = 'round';
-  context.lineJoin = 'round';
-  for (const stroke of current ? strokes.concat([current]) : strokes) {{
-    context.beginPath();
-    context.moveTo(stroke[0], stroke[1]);
-    for (let i = 2; i < stroke.length; i += 2) context.lineTo(stroke[i], stroke[i + 1]);
-    if (stroke.length === 2) context.lineTo(stroke[0] + 0.1, stroke[1]);
-    context.stroke();
-  }}
-}}
-
-function send() {{
-  const all = current ? strokes.concat([current]) : strokes;
-  props.value = {{ size: {SIZE}, brush: {BRUSH}, strokes: all.map((stroke) => stroke.slice()) }};
-  lastSent = performance.now();
-}}
-
-function point(event) {{
-  const box = canvas.getBoundingClientRect();
-  return [Math.round((event.clientX - box.left) * {SIZE} / box.width),
-          Math.round((event.clientY - box.top) * {SIZE} / box.height)];
-}}
-
-function finish() {{
-  if (!current) return;
-  strokes.push(current);
-  current = null;
-  redraw();
-  send();
-}}
-
-canvas.addEventListener('pointerdown', (event) => {{
-  canvas.setPointerCapture(event.pointerId);
-  current = point(event);
-  redraw();
-}});
-canvas.addEventListener('pointermove', (event) => {{
-  if (!current) return;
-  current.push(...point(event));
-  redraw();
-  if (performance.now() - lastSent > {SEND_EVERY_MS}) send();
-}});
-canvas.addEventListener('pointerup', finish);
-canvas.addEventListener('pointercancel', finish);
-element.querySelector('.undo').addEventListener('click', () => {{ strokes.pop(); redraw(); send(); }});
-element.querySelector('.clear').addEventListener('click', () => {{ strokes = []; redraw(); send(); }});
-canvas.dataset.ready = 'true';  // listeners attached: strokes from here on are seen
-"""
-
 
 class InkCanvas(gr.HTML):
     """Its value is {"size", "brush", "strokes": [[x0, y0, x1, y1, ...], ...]} in canvas pixels."""
 
-    def __init__(self, **kwargs):
-        super().__init__(value=EMPTY, html_template=TEMPLATE, css_template=CSS, js_on_load=JS, **kwargs)
+    def __init__(self, texts: dict, **kwargs):
+        super().__init__(value=EMPTY, html_template=TEMPLATE, css_template=CSS,
+                         js_on_load=(STATIC / "canvas.js").read_text(), size=SIZE, brush=BRUSH,
+                         send_every_ms=SEND_EVERY_MS, texts=texts, **kwargs)
 
     def api_info(self) -> dict:
         return {"type": "object", "description": "strokes as flat [x0, y0, x1, y1, ...] lists in canvas pixels"}

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from model.network import ModelConfig, RowClassifier, trace
+from model.step import unit_steps
 
 CONFIGS = [
     ModelConfig(hidden_size=32),
@@ -130,3 +131,26 @@ def test_every_cut_holds_the_network_run_on_that_cut_image(shipped_models, digit
         torch.testing.assert_close(result.cut_gates[:, -1], result.gates, atol=1e-5, rtol=0)
         torch.testing.assert_close(result.cut_cell[:, -1], result.cell, atol=1e-5, rtol=0)
     assert trace(shipped_models[0], images).cut_hidden is None
+
+
+def test_one_unit_step_written_out_equals_the_trace(shipped_models, digits):
+    """The step panel's terms add up to the trace's gates, cell and hidden state, at every cursor row."""
+    image = digits[0][0]
+    for model in shipped_models:
+        result = trace(model, image[None])
+        hidden = model.config.hidden_size
+        for unit in (0, hidden // 2, hidden - 1):
+            steps = unit_steps(model, image, unit)
+            torch.testing.assert_close(steps["pre"], steps["input"] + steps["recurrent"] + steps["bias"])
+            i, f, g, o = steps["gates"].unbind(-1)
+            torch.testing.assert_close(steps["cell"], f * steps["c_prev"] + i * g)
+            rows = torch.arange(28)
+            if model.config.bidirectional:  # the cut after row t, at row t
+                gates, cell, state = (result.cut_gates[0, rows, rows, :, :, unit], result.cut_cell[0, rows, rows, :, unit],
+                                      result.cut_hidden[0, rows, rows, :, unit])
+                assert (steps["c_prev"][:, 1] == 0).all()  # backward starts at the cut's last row
+            else:
+                gates, cell, state = result.gates[0, :, :, :, unit], result.cell[0, ..., unit], result.hidden[0, ..., unit]
+            torch.testing.assert_close(steps["gates"], gates, atol=1e-5, rtol=0)
+            torch.testing.assert_close(steps["cell"], cell, atol=1e-5, rtol=0)
+            torch.testing.assert_close(steps["hidden"], state, atol=1e-5, rtol=0)
