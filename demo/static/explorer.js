@@ -12,7 +12,7 @@ const SIGNED = {hidden: true, cell: true, candidate: true};
 const view = {readings: {}, kept: {}, cursor: LAST, quantity: 'hidden', sorted: true, timer: null,
               unit: null, steps: null, focus: {}, asked: 0};
 // Read by the tests and the benchmark: every paint, and the rows Play showed.
-const probe = window.rowscanExplorer = {paints: 0, played: [], paintMs: []};
+const probe = window.rowscanExplorer = {paints: 0, played: [], paintMs: [], view: view};
 
 function format(text, values) {
   return text.replace(/\{(\w+)\}/g, (match, key) => (key in values ? values[key] : match));
@@ -119,9 +119,10 @@ const rowText = make('output', {for: 'row-range'}, rowBox);
 const play = make('button', {id: 'play', type: 'button', 'aria-pressed': 'false', text: T.play}, controls);
 const quantityBox = make('fieldset', {class: 'quantity'}, root);
 make('legend', {text: T.show}, quantityBox);
+const group = 'quantity-' + Math.random().toString(36).slice(2);  // one radio group per explorer
 for (const quantity of QUANTITIES) {
   const label = make('label', {}, quantityBox);
-  const radio = make('input', {type: 'radio', name: 'quantity-' + Math.random().toString(36).slice(2), value: quantity}, label);
+  const radio = make('input', {type: 'radio', name: group, value: quantity}, label);
   radio.checked = quantity === view.quantity;
   label.append(' ' + T.quantities[quantity]);
   radio.addEventListener('change', () => { view.quantity = quantity; paint(); });
