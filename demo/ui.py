@@ -19,18 +19,26 @@ from demo.sketches import gallery
 from demo.texts import CANVAS, EXPLORER
 from model.data import data_root
 
+# Text at a 4.5:1 contrast at least (axe-core): Gradio's orange and its grey footer are lighter.
 CSS = """
 #explorer { min-width: 0; }
+button[role="tab"][aria-selected="true"] { color: #b43c0a; }
+.dark button[role="tab"][aria-selected="true"] { color: #fdba74; }
+footer a, footer button, footer .show-api, footer .settings { color: var(--body-text-color) !important; }
+@media (max-width: 600px) {  /* phones: the canvas and the answer under it fit the first screen */
+  #intro h1 { font-size: 19px !important; margin-bottom: 2px !important; }
+  #intro p { display: none; }
+  #mode { padding: 4px 8px; }
+}
 """
 
 THEME = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],  # no web fonts to fetch
                           font_mono=["ui-monospace", "monospace"])
 
 INTRO = """# rowscan: watch a recurrent network read your digit, one pixel row at a time
-Draw a digit (or upload an image, or pick an example). It becomes an MNIST-style 28x28 image, fed
-to the network **row by row: 28 timesteps of 28 pixels**. Move the row slider, press Play or use
-the arrow keys to see what the network knew after each row; hover over a heatmap for values and
-click a unit to see its LSTM step written out with its own numbers.
+Draw a digit: it becomes an MNIST-style 28x28 image, read **row by row, 28 timesteps of 28 pixels**.
+Move the row slider, press Play or use the arrow keys to see what the network knew after each row;
+hover over a heatmap for values, click a unit to see its LSTM step with its own numbers.
 """
 
 
@@ -51,7 +59,7 @@ def mnist_examples() -> list[tuple[Image.Image, str]]:
 
 def build(reader: Reader) -> gr.Blocks:
     with gr.Blocks(title="rowscan", analytics_enabled=False, delete_cache=(600, 1800)) as app:
-        gr.Markdown(INTRO)
+        gr.Markdown(INTRO, elem_id="intro")
         shown = gr.State(events.Shown())
         mode = gr.Radio(list(events.MODES), value="LSTM", label="Model", elem_id="mode")
         with gr.Row():
