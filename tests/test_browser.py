@@ -182,7 +182,13 @@ def test_cursor_moves_by_slider_keys_and_play_with_no_request(session):
     assert session.requests[before:] == []
     print(f"\nPlay showed {len(played)} rows in {seconds:.2f} s ({27 / seconds:.1f} rows/s), no request")
 
-    # benchmark: slider step to repaint, in the page's clock
+    print_repaint_times(page, "LSTM")
+    assert session.requests[before:] == []
+
+
+def print_repaint_times(page, shown: str) -> None:
+    """Benchmark, printed: slider step to repaint in the page's clock (the drawing is synchronous;
+    then the wait for the next frame)."""
     timings = page.evaluate("""async () => {
         const slider = document.querySelector('#row input[type=range]');
         const steps = [];
@@ -197,8 +203,8 @@ def test_cursor_moves_by_slider_keys_and_play_with_no_request(session):
         return steps; }""")
     paint = statistics.median(t[0] for t in timings)
     frame = statistics.median(t[1] for t in timings)
-    print(f"slider step to repaint (LSTM): p50 {paint:.1f} ms drawing, {frame:.1f} ms to the next frame, over {len(timings)} steps")
-    assert session.requests[before:] == []
+    print(f"slider step to repaint ({shown}): p50 {paint:.1f} ms drawing, {frame:.1f} ms to the next frame, "
+          f"over {len(timings)} steps")
 
 
 def test_hover_shows_the_traces_value(session, reader):
@@ -310,6 +316,9 @@ def test_bidirectional_one_clock(session, reader):
     move_cursor(page, 14)
     page.locator(HEATMAP.format(model="LSTM", direction=0)).click()
     step_numbers(page)
+    before = len(session.requests)
+    print_repaint_times(page, "both models, unit panel open")
+    assert session.requests[before:] == []
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     print(f"\nscreenshot: {SCREENSHOT}")
