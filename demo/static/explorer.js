@@ -502,7 +502,7 @@ function paintUnitPanel(t) {
   for (let r = 0; r < ROWS; r++) tint.push(stateAt(full, 'hidden', t, r, chosen.direction, chosen.unit));
   tint.scale = full.scale.hidden;
   paintInput(tinted, reading, t, tint);
-  paintStep(make('div', {class: 'step', 'aria-live': 'polite'}, unitPanel), reading, t);
+  paintStep(make('div', {class: 'step', 'aria-live': 'polite'}, unitPanel), full, t);
 }
 
 function paintUnitLine(canvas, values, t, scale) {
@@ -549,8 +549,9 @@ function paintStep(box, reading, t) {
   }
   const d = chosen.direction;
   const at = (name) => steps[name][t][d];
-  make('p', {text: (reading.layers > 1 ? format(T.step_input_stacked, {row: t, features: reading.layers > 1 ? reading.units * reading.directions : ROWS})
-                                       : format(T.step_input_one, {row: t}))}, box);
+  const features = reading.units * reading.directions;  // the layer below's output
+  make('p', {text: reading.layers > 1 ? format(T.step_input_stacked, {row: t, features: features})
+                                      : format(T.step_input_one, {row: t})}, box);
   if (d === 1) make('p', {text: format(T.step_backward_start, {row: t})}, box);
   const table = make('table', {class: 'step-terms'}, box);
   const head = make('tr', {}, table);
