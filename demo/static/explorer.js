@@ -12,6 +12,7 @@ const SIGNED = {hidden: true, cell: true, candidate: true};
 const view = {readings: {}, kept: {}, cursor: LAST, quantity: 'hidden', sorted: true, timer: null,
               unit: null, steps: null, focus: {}, asked: 0};
 // Read by the tests and the benchmark: every paint, and the rows Play showed.
+let ink = '#000';  // the theme's text colour, read once per paint
 const probe = window.rowscanExplorer = {paints: 0, played: [], paintMs: [], view: view};
 
 function format(text, values) {
@@ -183,7 +184,7 @@ function fit(canvas, height) {
   context.setTransform(ratio, 0, 0, ratio, 0, 0);
   context.clearRect(0, 0, width, height);
   context.font = '11px ui-sans-serif, system-ui, sans-serif';
-  context.fillStyle = context.strokeStyle = getComputedStyle(root).color;
+  context.fillStyle = context.strokeStyle = ink;
   return [context, width];
 }
 
@@ -224,7 +225,7 @@ function paintInput(canvas, reading, t, tint) {
     const top1 = Math.max(...importance, 0.02);
     context.fillStyle = '#d62728';
     importance.forEach((v, r) => context.fillRect(x0, top + r * cell + 1, span * Math.max(v, 0) / top1, cell - 2));
-    context.fillStyle = getComputedStyle(root).color;
+    context.fillStyle = ink;
     context.textAlign = 'left';
     context.textBaseline = 'top';
     context.fillText(T.importance, x0, top + ROWS * cell + 3);
@@ -340,7 +341,7 @@ function paintHeatmap(canvas, reading, direction, t) {
   context.lineWidth = 1.5;
   context.strokeRect(MARGIN.left, MARGIN.top + t * cell, plotWidth, cell);
   if (view.unit && view.unit.model === reading.name && view.unit.direction === direction) {
-    context.strokeStyle = getComputedStyle(root).color;
+    context.strokeStyle = ink;
     context.strokeRect(MARGIN.left + columns.indexOf(view.unit.unit) * column, MARGIN.top, column, plotHeight);
   }
   const focus = view.focus[reading.name + direction];
@@ -350,7 +351,7 @@ function paintHeatmap(canvas, reading, direction, t) {
     context.setLineDash([]);
   }
   // unit axis: numbers only when the columns are in number order
-  context.fillStyle = getComputedStyle(root).color;
+  context.fillStyle = ink;
   context.textAlign = 'center';
   context.textBaseline = 'top';
   if (!view.sorted) {
@@ -372,7 +373,7 @@ function colourBar(context, x, top, height, scale, signed) {
     context.fillStyle = css(colour(signed ? (2 * f - 1) * scale : f, scale, signed));
     context.fillRect(x, top + k, 10, 1.5);
   }
-  context.fillStyle = getComputedStyle(root).color;
+  context.fillStyle = ink;
   context.textAlign = 'left';
   context.textBaseline = 'middle';
   const ticks = signed ? [scale, 0, -scale] : [1, 0.5, 0];
@@ -457,15 +458,46 @@ function inspect(name, direction, unit) {
   unitPanel.scrollIntoView({block: 'nearest'});
 }
 
+// The panel's elements are built when the chosen unit or the reading changes; moving the cursor
+// only repaints them (rebuilding canvases on every step costs a layout each).
+let panelFor = null;
+
 function paintUnitPanel(t) {
-  unitPanel.textContent = '';
   const chosen = view.unit;
   const reading = chosen && view.readings[chosen.model];
   const full = reading && withStates(reading);
   if (!full || chosen.unit >= full.units) {
-    if (Object.keys(view.readings).length) make('p', {class: 'hint', text: T.unit_hint}, unitPanel);
+    if (panelFor !== 'hint') {
+      unitPanel.textContent = '';
+      if (Object.keys(view.readings).length) make('p', {class: 'hint', text: T.unit_hint}, unitPanel);
+      panelFor = Object.keys(view.readings).length ? 'hint' : null;
+    }
     return;
   }
+  if (!panelFor || panelFor.full !== full || panelFor.unit !== chosen) {
+    buildUnitPanel(chosen, full);
+    panelFor = {full: full, unit: chosen};
+  }
+  for (const figure of unitPanel.querySelectorAll('.unit-plots figure')) {
+    const quantity = figure.dataset.quantity;
+    const values = [];
+    for (let r = 0; r < ROWS; r++) values.push(stateAt(full, quantity, t, r, chosen.direction, chosen.unit));
+    figure.querySelector('figcaption').textContent = T.quantities[quantity] + ' = ' + fixed(values[t] ?? 0, 2);
+    const canvas = figure.querySelector('canvas');
+    paintUnitLine(canvas, values, t, SIGNED[quantity] ? full.scale[quantity] : null);
+    canvas.setAttribute('aria-label', T.quantities[quantity] + ': ' + values.map((v) => (v === null ? '' : fixed(v, 2))).join(' '));
+  }
+  const tint = [];
+  for (let r = 0; r < ROWS; r++) tint.push(stateAt(full, 'hidden', t, r, chosen.direction, chosen.unit));
+  tint.scale = full.scale.hidden;
+  paintInput(unitPanel.querySelector('figure.tinted canvas'), reading, t, tint);
+  const step = unitPanel.querySelector('.step');
+  step.textContent = '';
+  paintStep(step, full, t);
+}
+
+function buildUnitPanel(chosen, full) {
+  unitPanel.textContent = '';
   const directionName = full.directions === 2 ? T.directions[chosen.direction] : T.directions[0];
   const header = make('div', {class: 'unit-header'}, unitPanel);
   make('h3', {text: format(T.unit_title, {unit: chosen.unit, model: chosen.model, direction: directionName})}, header);
@@ -483,26 +515,17 @@ function paintUnitPanel(t) {
   }
   const close = make('button', {type: 'button', text: T.close}, header);
   close.addEventListener('click', () => { view.unit = null; paint(); });
-
   const plots = make('div', {class: 'unit-plots'}, unitPanel);
   for (const quantity of QUANTITIES) {
     if (!full.states[quantity]) continue;
-    const figure = make('figure', {}, plots);
-    const canvas = make('canvas', {role: 'img'}, figure);
-    const values = [];
-    for (let r = 0; r < ROWS; r++) values.push(stateAt(full, quantity, t, r, chosen.direction, chosen.unit));
-    make('figcaption', {text: T.quantities[quantity] + ' = ' + fixed(values[t] ?? 0, 2)}, figure);
-    paintUnitLine(canvas, values, t, SIGNED[quantity] ? full.scale[quantity] : null);
-    canvas.setAttribute('aria-label', T.quantities[quantity] + ': ' + values.map((v) => (v === null ? '' : fixed(v, 2))).join(' '));
+    const figure = make('figure', {'data-quantity': quantity}, plots);
+    make('canvas', {role: 'img'}, figure);
+    make('figcaption', {}, figure);
   }
   const seen = make('figure', {class: 'tinted'}, unitPanel);
-  const tinted = make('canvas', {role: 'img', 'aria-label': format(T.tinted, {unit: chosen.unit})}, seen);
+  make('canvas', {role: 'img', 'aria-label': format(T.tinted, {unit: chosen.unit})}, seen);
   make('figcaption', {text: format(T.tinted, {unit: chosen.unit})}, seen);
-  const tint = [];
-  for (let r = 0; r < ROWS; r++) tint.push(stateAt(full, 'hidden', t, r, chosen.direction, chosen.unit));
-  tint.scale = full.scale.hidden;
-  paintInput(tinted, reading, t, tint);
-  paintStep(make('div', {class: 'step', 'aria-live': 'polite'}, unitPanel), full, t);
+  make('div', {class: 'step', 'aria-live': 'polite'}, unitPanel);
 }
 
 function paintUnitLine(canvas, values, t, scale) {
@@ -516,7 +539,7 @@ function paintUnitLine(canvas, values, t, scale) {
   context.moveTo(x(0), y(0));
   context.lineTo(x(LAST), y(0));
   context.stroke();
-  context.strokeStyle = getComputedStyle(root).color;
+  context.strokeStyle = ink;
   context.lineWidth = 1.5;
   context.beginPath();
   let started = false;
@@ -593,6 +616,7 @@ function paintStatus() {
 
 function paint() {
   const start = performance.now();
+  ink = getComputedStyle(root).color;
   const t = view.cursor;
   slider.value = t;
   rowText.textContent = format(T.row_value, {row: t});
