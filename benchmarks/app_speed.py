@@ -1,17 +1,18 @@
 """Speed of the app, printed (never asserted):
 
-    python -m benchmarks.app_speed stroke [--calls 200]    server time for one canvas stroke
+    python -m benchmarks.app_speed stroke [--calls 200]    server time and bytes for one canvas stroke
     python -m benchmarks.app_speed classify [--calls 200]  `classify` round trip through gradio_client
     python -m benchmarks.app_speed batching                16 `classify` requests at once, batched by Gradio
     python -m benchmarks.app_speed startup                 `python app.py` until it answers HTTP
     python -m benchmarks.app_speed sessions [--calls 3000] answers lost by a Client that 8 threads share
 
-A stroke's server time is what the canvas event runs (strokes -> 28x28 -> trace and row
-importance -> every picture) plus each output component's postprocess, which turns the
-pictures into what Gradio sends (PNG data URLs, label and HTML payloads).
+A stroke's server time is what the canvas event runs plus each output's postprocess and the
+JSON Gradio sends: while the pen is down (light: the answer after each row), and when it
+lifts (full: trace, row importance and every state, for a bidirectional model of every cut).
 """
 
 import argparse
+import json
 import statistics
 import tempfile
 import time
@@ -59,20 +60,23 @@ def stroke(calls: int) -> None:
     outputs = canvas_outputs(build(reader))
     values = stroke_values()
     print(f"device {reader.device}, torch threads {__import__('torch').get_num_threads()}, {calls} calls per model")
-    for mode in ("LSTM", "BiLSTM"):
-        totals, computes = [], []
-        for i in range(calls + 10):
-            start = time.perf_counter()
-            result = events.draw(reader, "canvas", values[i % len(values)], mode, 27)
-            computed = time.perf_counter()
-            for component, value in zip(outputs, result):
-                if not isinstance(component, gr.State):
-                    component.postprocess(value)
-            if i >= 10:  # warm-up calls are not counted
-                totals.append((time.perf_counter() - start) * 1e3)
-                computes.append((computed - start) * 1e3)
-        print(f"{mode:7s} per stroke: p50 {statistics.median(totals):5.1f} ms, p99 {percentile(totals, 99):5.1f} ms "
-              f"(of which the event function p50 {statistics.median(computes):5.1f} ms)")
+    for mode in ("LSTM", "BiLSTM", "Both side by side"):
+        for pen_down in (True, False):
+            totals, computes, sizes = [], [], []
+            for i in range(calls + 10):
+                value = {**values[i % len(values)], "drawing": pen_down}
+                start = time.perf_counter()
+                result = events.draw(reader, "canvas", value, mode)
+                computed = time.perf_counter()
+                sent = [component.postprocess(v) for component, v in zip(outputs, result) if not isinstance(component, gr.State)]
+                size = len(json.dumps(sent))
+                if i >= 10:  # warm-up calls are not counted
+                    totals.append((time.perf_counter() - start) * 1e3)
+                    computes.append((computed - start) * 1e3)
+                    sizes.append(size)
+            print(f"{mode:17s} {'during a stroke' if pen_down else 'stroke end':15s}: p50 {statistics.median(totals):5.1f} ms, "
+                  f"p99 {percentile(totals, 99):5.1f} ms (event function p50 {statistics.median(computes):5.1f} ms), "
+                  f"{statistics.median(sizes) / 1000:6.1f} KB per reading (max {max(sizes) / 1000:.1f})")
 
 
 def drawing_files(folder: Path) -> list[Path]:

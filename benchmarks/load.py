@@ -86,8 +86,8 @@ def user(url: str, number: int, drawings: list[Path], deadline: float, load: Loa
             if endpoint == "classify":
                 answer = client.predict(handle_file(str(drawings[digit])), model, api_name="/classify")["digit"]
             else:
-                status = client.predict(DRAWN[digit], model, 27, "Hidden state", api_name="/stroke")[0]
-                answer = next((d for d in range(10) if f"reads a **{d}**" in status), None)
+                reading = client.predict(DRAWN[digit], model, api_name="/stroke")["readings"].get(model, {})
+                answer = reading.get("digit")
         except Exception as error:  # noqa: BLE001 (every failure is counted and reported, none stops the run)
             with load.lock:
                 load.errors.append(f"{endpoint}: {type(error).__name__}: {error}"[:300])

@@ -4,6 +4,7 @@ The server redraws the strokes with the same brush; the theme only changes colou
 """
 
 from itertools import chain
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -23,19 +24,21 @@ MAX_STROKES = 200
 MAX_POINTS = 5_000
 FARTHEST = 1_000_000  # coordinates, size and brush beyond this are not drawings
 
-NOT_STROKES = "the canvas value must be an object of size, brush and strokes, each stroke a list of coordinates"
+NOT_STROKES = ("the canvas value must be an object of size, brush, strokes (each a list of coordinates) "
+               "and whether a stroke is being drawn")
 NOT_NUMBERS = f"the canvas size, brush and coordinates must be numbers (not text or true/false) within ±{FARTHEST:,}"
 TOO_MANY = f"the drawing has over {MAX_STROKES:,} strokes or {MAX_POINTS:,} points: clear the canvas and draw again"
 PROBLEMS = (NOT_STROKES, NOT_NUMBERS, TOO_MANY)
 
 EMPTY = {"size": SIZE, "brush": BRUSH, "strokes": []}
 
-TEMPLATE = f"""
+STATIC = Path(__file__).resolve().parent / "static"
+TEMPLATE = """
 <div class="ink">
-  <canvas width="{SIZE}" height="{SIZE}" aria-label="drawing canvas"></canvas>
+  <canvas width="${size}" height="${size}" role="img" aria-label="${texts.canvas}"></canvas>
   <div class="tools">
-    <button type="button" class="undo">Undo</button>
-    <button type="button" class="clear">Clear</button>
+    <button type="button" class="undo">${texts.undo}</button>
+    <button type="button" class="clear">${texts.clear}</button>
   </div>
 </div>
 """
@@ -50,66 +53,6 @@ button { padding: 4px 14px; border-radius: var(--radius-md); border: 1px solid v
          background: var(--button-secondary-background-fill); color: var(--body-text-color); cursor: pointer; }
 """
 
-JS = f"""
-const canvas = element.querySelector('canvas');
-const context = canvas.getContext('2d');
-let strokes = [];
-let current = null;
-let lastSent = 0;
-
-function redraw() {{
-  context.clearRect(0, 0, {SIZE}, {SIZE});
-  context.strokeStyle = getComputedStyle(element).getPropertyValue('--body-text-color') || '#000';
-  context.lineWidth = {BRUSH};
-  context.lineCap = 'round';
-  context.lineJoin = 'round';
-  for (const stroke of current ? strokes.concat([current]) : strokes) {{
-    context.beginPath();
-    context.moveTo(stroke[0], stroke[1]);
-    for (let i = 2; i < stroke.length; i += 2) context.lineTo(stroke[i], stroke[i + 1]);
-    if (stroke.length === 2) context.lineTo(stroke[0] + 0.1, stroke[1]);
-    context.stroke();
-  }}
-}}
-
-function send() {{
-  const all = current ? strokes.concat([current]) : strokes;
-  props.value = {{ size: {SIZE}, brush: {BRUSH}, strokes: all.map((stroke) => stroke.slice()) }};
-  lastSent = performance.now();
-}}
-
-function point(event) {{
-  const box = canvas.getBoundingClientRect();
-  return [Math.round((event.clientX - box.left) * {SIZE} / box.width),
-          Math.round((event.clientY - box.top) * {SIZE} / box.height)];
-}}
-
-function finish() {{
-  if (!current) return;
-  strokes.push(current);
-  current = null;
-  redraw();
-  send();
-}}
-
-canvas.addEventListener('pointerdown', (event) => {{
-  canvas.setPointerCapture(event.pointerId);
-  current = point(event);
-  redraw();
-}});
-canvas.addEventListener('pointermove', (event) => {{
-  if (!current) return;
-  current.push(...point(event));
-  redraw();
-  if (performance.now() - lastSent > {SEND_EVERY_MS}) send();
-}});
-canvas.addEventListener('pointerup', finish);
-canvas.addEventListener('pointercancel', finish);
-element.querySelector('.undo').addEventListener('click', () => {{ strokes.pop(); redraw(); send(); }});
-element.querySelector('.clear').addEventListener('click', () => {{ strokes = []; redraw(); send(); }});
-canvas.dataset.ready = 'true';  // listeners attached: strokes from here on are seen
-"""
-
 
 def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and -FARTHEST <= value <= FARTHEST
@@ -122,7 +65,9 @@ def canvas_problem(value) -> str | None:
     if len(value) == 1 and value.get("refused") in PROBLEMS:  # what CanvasValue kept of a refused value
         return value["refused"]
     strokes = value.get("strokes") or []
-    if not set(value) <= {"size", "brush", "strokes"} or not isinstance(strokes, list):
+    if not set(value) <= {"size", "brush", "strokes", "drawing"} or not isinstance(strokes, list):
+        return NOT_STROKES
+    if not isinstance(value.get("drawing", False), bool):  # the pen is still down (a light answer)
         return NOT_STROKES
     if len(strokes) > MAX_STROKES:
         return TOO_MANY
@@ -153,8 +98,10 @@ class InkCanvas(gr.HTML):
 
     data_model = CanvasValue
 
-    def __init__(self, **kwargs):
-        super().__init__(value=EMPTY, html_template=TEMPLATE, css_template=CSS, js_on_load=JS, **kwargs)
+    def __init__(self, texts: dict, **kwargs):
+        super().__init__(value=EMPTY, html_template=TEMPLATE, css_template=CSS,
+                         js_on_load=(STATIC / "canvas.js").read_text(), size=SIZE, brush=BRUSH,
+                         send_every_ms=SEND_EVERY_MS, texts=texts, **kwargs)
 
     def preprocess(self, payload: CanvasValue | None):
         return None if payload is None else payload.root

@@ -1,11 +1,6 @@
-"""Two Gradio components changed at one point each, to keep the server's resources bounded."""
-
-import base64
-import io
+"""A Gradio component changed at one point, to keep the server's resources bounded."""
 
 import gradio as gr
-import numpy as np
-from PIL import Image
 
 from demo.guard import NOT_UPLOADED, Refused, uploaded
 
@@ -33,25 +28,3 @@ class ImageFile(gr.Image):
             return Refused(INLINE)
         return payload.path if uploaded(payload.path) else Refused(NOT_UPLOADED)
 
-
-class InlinePicture(gr.HTML):
-    """A picture (an (H, W, 3) uint8 array) sent inside the page as a PNG data URL.
-
-    gr.Image writes every picture it returns to Gradio's cache folder: one file per picture per
-    stroke, growing until the cache is cleaned. A picture of a few kilobytes needs no file.
-    """
-
-    def __init__(self, label: str, height: int, **kwargs):
-        self.height = height
-        super().__init__(label=label, show_label=True, container=True, js_on_load=None, **kwargs)
-
-    def postprocess(self, value: np.ndarray | None) -> str | None:
-        if value is None:
-            return None
-        with io.BytesIO() as png:
-            Image.fromarray(value).save(png, format="PNG", compress_level=1)
-            data = base64.b64encode(png.getvalue()).decode("ascii")
-        return f'<img alt="" style="height:{self.height}px" src="data:image/png;base64,{data}">'
-
-    def api_info(self) -> dict:
-        return {"type": "string", "description": "an HTML <img> with the picture as a PNG data URL"}

@@ -1,23 +1,21 @@
 """What the app's events do, as plain functions of plain values: testable without a browser."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from demo import payload
 from demo.canvas import strokes_image
 from demo.guard import Refused
-from demo.inference import Reader, Reading
-from demo.pictures import first_top_row, input_picture, probabilities_table, states_picture
-from model.network import GATE_NAMES, ROWS
+from demo.inference import Reader
+from demo.payload import first_top_row
 from model.preprocess import read_image, to_mnist
+from model.step import unit_steps
 
 MODES = {"LSTM": ("LSTM",), "BiLSTM": ("BiLSTM",), "Both side by side": ("LSTM", "BiLSTM")}
-QUANTITIES = ("Hidden state", "Cell state", *[f"{gate.capitalize()} gate" for gate in GATE_NAMES])
-PANEL_OUTPUTS = ("answer", "input", "probabilities", "states")
 NOTHING_DRAWN = "Nothing drawn yet: draw a digit on the canvas, upload an image, or pick an example."
-LAST_ROW = ROWS - 1
 
 
 def canvas_input(value) -> torch.Tensor | None:
@@ -44,96 +42,65 @@ def prepare(source, value) -> tuple[torch.Tensor | None, str | None]:
     return (image, None) if image is not None else (None, NOTHING_DRAWN)
 
 
-def read(reader: Reader, image: torch.Tensor | None, mode: str) -> dict[str, Reading]:
-    """One reading per model shown in `mode` (none when there is no input)."""
-    if image is None:
-        return {}
-    return {name: reader.read(name, [image])[0] for name in MODES[mode]}
-
-
-def answer(reading: Reading) -> dict[str, float]:
-    """The final answer's class probabilities, for gr.Label."""
-    return {str(digit): float(p) for digit, p in enumerate(reading.probabilities)}
-
-
-def states(reading: Reading, quantity: str) -> tuple[np.ndarray, bool] | None:
-    """The (rows, directions, units) values of one of QUANTITIES, and whether they are signed;
-    None for the cell state and gates of a GRU or plain RNN, which have none."""
-    if quantity == "Hidden state":
-        return reading.hidden, True
-    if reading.gates is None:
-        return None
-    if quantity == "Cell state":
-        return reading.cell, True
-    gate = quantity.split()[0].lower()
-    return reading.gates[gate], gate == "candidate"
-
-
-def panel_values(reading: Reading | None, cursor: int, quantity: str = QUANTITIES[0]) -> list:
-    """The values of one model's panel (PANEL_OUTPUTS order) with the cursor at row `cursor`."""
-    if reading is None:
-        return [None] * len(PANEL_OUTPUTS)
-    chosen = states(reading, quantity)
-    return [
-        answer(reading),
-        input_picture(reading.image, cursor, reading.importance),
-        probabilities_table(reading.row_probabilities, cursor),
-        None if chosen is None else states_picture(chosen[0], cursor, signed=chosen[1]),
-    ]
-
-
-def status(readings: dict[str, Reading], problem: str | None, cursor: int) -> str:
-    """One line that says what the network(s) answered, and what they thought after row `cursor`."""
-    if problem or not readings:
-        return problem or NOTHING_DRAWN
-    parts = []
-    for name, reading in readings.items():
-        now = reading.row_probabilities[cursor]
-        parts.append(
-            f"**{name}** reads a **{reading.digit}** ({reading.probabilities.max():.0%}); "
-            f"after row {cursor} it leans to {int(now.argmax())} ({now.max():.0%}); "
-            f"the final answer led from row {first_top_row(reading.row_probabilities)} on"
-        )
-    return "  \n".join(parts)
-
-
 @dataclass
 class Shown:
     """What one browser session is looking at: kept in gr.State between events."""
 
     image: torch.Tensor | None = None
     problem: str | None = NOTHING_DRAWN
-    readings: dict[str, Reading] = field(default_factory=dict)
 
 
-def scrub(shown: Shown, cursor: int, quantity: str = QUANTITIES[0]) -> list:
-    """Every picture with the cursor at row `cursor`: status, then each model's panel (empty when not shown)."""
-    cursor = min(max(int(cursor), 0), LAST_ROW)
-    values = [status(shown.readings, shown.problem, cursor)]
-    for name in ("LSTM", "BiLSTM"):
-        values += panel_values(shown.readings.get(name), cursor, quantity)
-    return values
+def explorer_value(reader: Reader, shown: Shown, mode: str, light: bool = False) -> dict:
+    """The explorer's payload: each shown model's reading (see demo.payload), or why there is none."""
+    value = {"nothing_drawn": shown.problem == NOTHING_DRAWN, "problem": shown.problem, "readings": {}}
+    if shown.image is None:
+        return value
+    for name in MODES[mode]:
+        if light:
+            rows = reader.answers(name, [shown.image])[0]
+            value["readings"][name] = payload.light(shown.image.numpy(), rows)
+        else:
+            reading = reader.read(name, [shown.image])[0]
+            value["readings"][name] = payload.full(reading, reader.models[name].config)
+    return value
 
 
-def draw(reader: Reader, source: str, value, mode: str, cursor: int, quantity: str = QUANTITIES[0]) -> list:
-    """A new canvas drawing or upload: [Shown, *scrub outputs]."""
+def pen_down(value) -> bool:
+    """True while a stroke is being drawn: the canvas then asks for the light payload."""
+    return isinstance(value, dict) and value.get("drawing") is True
+
+
+def draw(reader: Reader, source: str, value, mode: str) -> list:
+    """A new canvas drawing or upload: [Shown, explorer payload]; light while the pen is down."""
     image, problem = prepare(source, value)
-    shown = Shown(image, problem, read(reader, image, mode))
-    return [shown, *scrub(shown, cursor, quantity)]
+    shown = Shown(image, problem)
+    return [shown, explorer_value(reader, shown, mode, light=source == "canvas" and pen_down(value))]
 
 
-def draw_example(reader: Reader, examples: list, index, mode: str, cursor: int, quantity: str = QUANTITIES[0]) -> list:
-    """A click on example number `index` of `examples` ((image, caption) pairs): [Shown, *scrub outputs]."""
+def draw_example(reader: Reader, examples: list, index, mode: str) -> list:
+    """A click on example number `index` of `examples` ((image, caption) pairs): [Shown, explorer payload]."""
     if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(examples):
-        return draw(reader, "image", examples[index][0], mode, cursor, quantity)
-    return draw(reader, "image", Refused(f"there is no such example: pick one of the {len(examples)} shown"),
-                mode, cursor, quantity)
+        return draw(reader, "image", examples[index][0], mode)
+    return draw(reader, "image", Refused(f"there is no such example: pick one of the {len(examples)} shown"), mode)
 
 
-def switch(reader: Reader, shown: Shown, mode: str, cursor: int, quantity: str = QUANTITIES[0]) -> list:
-    """The same input read by the model(s) of another mode: [Shown, *scrub outputs]."""
-    shown = Shown(shown.image, shown.problem, read(reader, shown.image, mode))
-    return [shown, *scrub(shown, cursor, quantity)]
+def switch(reader: Reader, shown: Shown, mode: str) -> list:
+    """The same input read by the model(s) of another mode: [Shown, explorer payload]."""
+    return [shown, explorer_value(reader, shown, mode)]
+
+
+def inspect(reader: Reader, shown: Shown, request) -> dict | None:
+    """Exact numbers of one unit's LSTM step at every row (the step panel), for a request
+    {"model": name, "unit": j, "id": n} from the explorer (n comes back, so that asking twice
+    is answered twice); None for anything else."""
+    if shown is None or shown.image is None or not isinstance(request, dict):
+        return None
+    name, unit = request.get("model"), request.get("unit")
+    model = reader.models.get(name) if isinstance(name, str) else None
+    if model is None or model.config.cell != "lstm" or type(unit) is not int or not 0 <= unit < model.config.hidden_size:
+        return None
+    answer = payload.steps_payload(name, unit, unit_steps(model, shown.image.to(reader.device), unit))
+    return {**answer, "id": request.get("id") if type(request.get("id")) is int else None}
 
 
 def classify(reader: Reader, images: list, models: list[str]) -> list[dict]:

@@ -33,6 +33,11 @@ class Reading:
     gates: dict[str, np.ndarray] | None  # name -> (28, directions, units), LSTM only
     row_probabilities: np.ndarray  # (28, 10) the answer after each row
     importance: np.ndarray  # (28,) drop in the final answer's probability when that row is blank
+    # Bidirectional models: the same states on the image cut after each row, (cuts, rows, directions, units),
+    # rows below the cut zero: what the answer after row t used (model.network.Trace).
+    cut_hidden: np.ndarray | None = None
+    cut_cell: np.ndarray | None = None
+    cut_gates: dict[str, np.ndarray] | None = None
 
     @property
     def probabilities(self) -> np.ndarray:
@@ -101,6 +106,11 @@ def _read(model: RowClassifier, images: torch.Tensor, device: torch.device) -> l
             },
             row_probabilities=result.row_probabilities[i].numpy(),
             importance=importance[i].numpy(),
+            cut_hidden=None if result.cut_hidden is None else result.cut_hidden[i].numpy(),
+            cut_cell=None if result.cut_cell is None else result.cut_cell[i].numpy(),
+            cut_gates=None if result.cut_gates is None else {
+                gate: values.numpy() for gate, values in zip(GATE_NAMES, result.cut_gates[i].unbind(3))
+            },
         )
         for i in range(batch)
     ]

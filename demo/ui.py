@@ -1,7 +1,10 @@
-"""The Gradio layout and its wiring; every event calls a plain function from demo.events."""
+"""The Gradio layout and its wiring; every event calls a plain function from demo.events.
+
+The server sends each reading as numbers (demo.payload) to the explorer, which draws it in the
+browser: moving the cursor, playing, hovering and choosing a unit cost no request.
+"""
 
 import os
-import time
 from functools import partial
 
 import gradio as gr
@@ -10,52 +13,39 @@ from torchvision.datasets import MNIST
 
 from demo import events
 from demo.canvas import InkCanvas
-from demo.components import ImageFile, InlinePicture
+from demo.components import ImageFile
+from demo.explorer import Explorer
 from demo.guard import Blocks
 from demo.inference import Reader
 from demo.sketches import gallery
+from demo.texts import CANVAS, EXPLORER
 from model.data import data_root
-from model.network import ROWS
 
 # Every event that runs a model takes one of these slots, shared by all of them (Gradio's
 # default_concurrency_limit counts per event listener, so it would let each listener run its own
 # jobs): one per core, each running with one torch thread. The API batches what waits.
 MODEL_SLOTS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-FRAME_SECONDS = 0.06  # browsers merge frames that come faster than about 20 per second
-STRETCHED, SQUARE = "stretched", "square"  # heatmaps fill their box; the input keeps square pixels
-CSS = f"""
-.{STRETCHED} img {{ image-rendering: pixelated; object-fit: fill; width: 100%; display: block; }}
-.{SQUARE} img {{ image-rendering: pixelated; object-fit: contain; width: 100%; display: block; }}
-table.rows caption {{ font-size: 12px; text-align: left; padding-bottom: 2px; }}
-table.rows {{ border-collapse: collapse; table-layout: fixed; font-size: 10px; line-height: 1.1; width: 100%; }}
-table.rows td, table.rows th {{ padding: 0 1px; text-align: center; border: 0; overflow: hidden; }}
-table.rows th:first-child {{ width: 4.2em; text-align: right; padding-right: 4px; }}
-table.rows tr.cursor {{ outline: 2px solid rgb(255, 150, 0); outline-offset: -1px; }}
-table.rows tr.first th {{ color: rgb(0, 140, 60); }}
+# Text at a 4.5:1 contrast at least (axe-core): Gradio's orange and its grey footer are lighter.
+CSS = """
+#explorer { min-width: 0; }
+button[role="tab"][aria-selected="true"] { color: #b43c0a; }
+.dark button[role="tab"][aria-selected="true"] { color: #fdba74; }
+footer a, footer button, footer .show-api, footer .settings { color: var(--body-text-color) !important; }
+@media (max-width: 600px) {  /* phones: the canvas and the answer under it fit the first screen */
+  #intro h1 { font-size: 19px !important; margin-bottom: 2px !important; }
+  #intro p { display: none; }
+  #mode { padding: 4px 8px; }
+}
 """
 
 THEME = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],  # no web fonts to fetch
                           font_mono=["ui-monospace", "monospace"])
 
 INTRO = """# rowscan: watch a recurrent network read your digit, one pixel row at a time
-Draw a digit (or upload an image, or pick an example). It is cropped, scaled to 20x20 and
-centred like MNIST, then fed to the network **row by row: 28 timesteps of 28 pixels**.
-Move the **row slider** (or press **Play**) to see what the network knew after each row.
+Draw a digit: it becomes an MNIST-style 28x28 image, read **row by row, 28 timesteps of 28 pixels**.
+Move the row slider, press Play or use the arrow keys to see what the network knew after each row;
+hover over a heatmap for values, click a unit to see its LSTM step with its own numbers.
 """
-
-LEGEND = """**Reading the pictures.** Rows run top (row 0) to bottom (row 27). The orange mark at the
-left of each picture, and the orange outline in the table, is the row at the slider; rows not yet
-read are faded. Heatmap columns are units, sorted by the row where each peaks (earliest left); red
-is positive, blue negative, white zero. Gates run from white (0) to violet (1); the candidate is
-signed like the states. In the table, the green row label marks the row after which the final
-answer was first the top class. The red bars beside the input show each row's importance: how much
-the final answer's probability drops when that row alone is blanked, relative to the most
-important row."""
-
-BIDIRECTIONAL_NOTE = (
-    "*This model also reads bottom-up, so its answer 'after row t' is its answer on the image cut "
-    "after row t (rows 0..t read in both directions). Backward heatmaps are faded above the cursor.*"
-)
 
 
 def mnist_examples() -> list[tuple[Image.Image, str]]:
@@ -73,83 +63,46 @@ def mnist_examples() -> list[tuple[Image.Image, str]]:
     ]
 
 
-def picture(label: str, height: int = 230, style: str = STRETCHED) -> InlinePicture:
-    """An output picture shown scaled up with hard pixel edges."""
-    return InlinePicture(label=label, height=height, elem_classes=style)
-
-
-def panel(name: str, reader: Reader, visible: bool) -> tuple[gr.Column, list]:
-    """One model's pictures; returns its column and its outputs in events.PANEL_OUTPUTS order."""
-    with gr.Column(visible=visible, elem_id=f"panel-{name}") as column:
-        gr.Markdown(f"### {name}  \n{reader.models[name].config.describe()}")
-        if reader.models[name].config.bidirectional:
-            gr.Markdown(BIDIRECTIONAL_NOTE)
-        answer = gr.Label(num_top_classes=3, label="Final answer (top 3)", elem_id=f"answer-{name}")
-        with gr.Row():
-            seen = picture("What the network sees (28x28) · row importance", height=320, style=SQUARE)
-            probabilities = gr.HTML(elem_id=f"rows-{name}")
-        direction = "forward | backward, " if reader.models[name].config.bidirectional else ""
-        states = picture(f"The chosen state or gate after each row ({direction}rows x units)")
-        with gr.Accordion(f"About the {name} model", open=False):
-            gr.Markdown(events.about(reader, name))
-    return column, [answer, seen, probabilities, states]
-
-
 def build(reader: Reader) -> gr.Blocks:
     with Blocks(title="rowscan", analytics_enabled=False, delete_cache=(600, 1800)) as app:
-        gr.Markdown(INTRO)
+        gr.Markdown(INTRO, elem_id="intro")
         shown = gr.State(events.Shown())
+        mode = gr.Radio(list(events.MODES), value="LSTM", label="Model", elem_id="mode")
         with gr.Row():
-            with gr.Column(scale=1, min_width=320):
+            with gr.Column(scale=1, min_width=300):
                 with gr.Tabs():
                     with gr.Tab("Draw"):
-                        canvas = InkCanvas(label="Draw a digit")
+                        canvas = InkCanvas(CANVAS, label="Draw a digit")
                     with gr.Tab("Upload"):
                         upload = ImageFile(label="Upload an image of a digit", sources=["upload", "clipboard"])
-                examples = gallery() + mnist_examples()
-                pick = gr.Gallery(examples, label="Examples (click one)", columns=5,
-                                  height=260, object_fit="contain", allow_preview=False, interactive=False)
-                mode = gr.Radio(list(events.MODES), value="LSTM", label="Model", elem_id="mode")
-                quantity = gr.Radio(list(events.QUANTITIES), value=events.QUANTITIES[0], elem_id="quantity",
-                                    label="Show in the heatmaps (cell state and gates: LSTM only)")
-                cursor = gr.Slider(0, ROWS - 1, value=ROWS - 1, step=1, label="Row (timestep)", elem_id="row")
-                play = gr.Button("Play the 28 rows", elem_id="play")
-                gr.Markdown(LEGEND)
-            with gr.Column(scale=3):
-                status = gr.Markdown(events.NOTHING_DRAWN, elem_id="status")
-                with gr.Row():
-                    lstm_column, lstm_outputs = panel("LSTM", reader, visible=True)
-                    bilstm_column, bilstm_outputs = panel("BiLSTM", reader, visible=False)
+                    with gr.Tab("Examples"):
+                        examples = gallery() + mnist_examples()
+                        pick = gr.Gallery(examples, label="Examples (click one)", columns=4, height=380,
+                                          object_fit="contain", allow_preview=False, interactive=False)
+            with gr.Column(scale=3, min_width=320):
+                explorer = Explorer(EXPLORER, elem_id="explorer")
+        with gr.Row():
+            for name in reader.models:
+                with gr.Accordion(f"About the {name} model", open=False):
+                    gr.Markdown(events.about(reader, name))
 
-        pictures = [status, *lstm_outputs, *bilstm_outputs]
         quiet = dict(show_progress="hidden", trigger_mode="always_last", api_visibility="private")
         reads = dict(concurrency_id="model", concurrency_limit=MODEL_SLOTS)
-        view = [mode, cursor, quantity]
         # Callable by programs (the load test draws through it) but left out of the API page.
-        canvas.change(partial(events.draw, reader, "canvas"), [canvas, *view], [shown, *pictures],
+        canvas.change(partial(events.draw, reader, "canvas"), [canvas, mode], [shown, explorer],
                       **{**quiet, "api_visibility": "undocumented"}, api_name="stroke", **reads)
-        upload.change(partial(events.draw, reader, "image"), [upload, *view], [shown, *pictures], **quiet, **reads)
+        upload.change(partial(events.draw, reader, "image"), [upload, mode], [shown, explorer], **quiet, **reads)
 
-        def pick_example(mode_name, row, chosen, selected: gr.SelectData):
-            return events.draw_example(reader, examples, selected.index, mode_name, row, chosen)
+        def pick_example(mode_name, selected: gr.SelectData):
+            return events.draw_example(reader, examples, selected.index, mode_name)
 
-        pick.select(pick_example, view, [shown, *pictures], **quiet, **reads)
+        pick.select(pick_example, [mode], [shown, explorer], **quiet, **reads)
+        mode.change(partial(events.switch, reader), [shown, mode], [shown, explorer], **quiet, **reads)
 
-        def switch(shown_now, mode_name, row, chosen):
-            visible = events.MODES[mode_name]
-            return [gr.Column(visible="LSTM" in visible), gr.Column(visible="BiLSTM" in visible),
-                    *events.switch(reader, shown_now, mode_name, row, chosen)]
+        def inspect(shown_now, asked: gr.EventData):
+            return gr.update(steps=events.inspect(reader, shown_now, asked._data))
 
-        mode.change(switch, [shown, *view], [lstm_column, bilstm_column, shown, *pictures], **quiet, **reads)
-        cursor.input(events.scrub, [shown, cursor, quantity], pictures, **quiet)
-        quantity.change(events.scrub, [shown, cursor, quantity], pictures, **quiet)
-
-        def animate(shown_now, chosen):
-            for row in range(ROWS):
-                yield [row, *events.scrub(shown_now, row, chosen)]
-                time.sleep(FRAME_SECONDS)
-
-        play.click(animate, [shown, quantity], [cursor, *pictures], show_progress="hidden", api_visibility="private")
+        explorer.inspect(inspect, [shown], [explorer], **quiet, **reads)
 
         with gr.Row(visible=False):  # the API endpoint's own components, not shown in the page
             api_image = ImageFile()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 ROWS = 28  # timesteps: one per pixel row
 COLUMNS = 28  # features per timestep
@@ -91,6 +91,11 @@ class Trace:
     gates: (batch, rows, directions, 4, hidden) activations in GATE_NAMES order (LSTM only).
     row_probabilities: (batch, rows, classes) the answer after rows 0..t have been read.
     logits: (batch, classes) the answer after the whole image, equal to forward().
+    cut_hidden, cut_cell, cut_gates: bidirectional models only, the same as hidden, cell and gates
+        for the image cut after each row: (batch, cuts, rows, directions, ...), where cut t holds
+        rows 0..t (zeros below). Its answer is row_probabilities[:, t]; its backward direction
+        starts at row t. Above one layer its forward states differ from the whole image's too:
+        the top layer reads the lower layer's backward states, which the cut changes.
     """
 
     hidden: torch.Tensor
@@ -98,6 +103,9 @@ class Trace:
     gates: torch.Tensor | None
     row_probabilities: torch.Tensor
     logits: torch.Tensor
+    cut_hidden: torch.Tensor | None = None
+    cut_cell: torch.Tensor | None = None
+    cut_gates: torch.Tensor | None = None
 
     def to(self, device) -> "Trace":
         return Trace(**{k: None if v is None else v.to(device) for k, v in vars(self).items()})  # asdict would deep-copy
@@ -109,22 +117,30 @@ def single_layer(kind: type, input_size: int, hidden_size: int, bidirectional: b
     return kind(input_size, hidden_size, bidirectional=bidirectional, batch_first=True, device="meta")
 
 
-def layer_output(rnn: nn.RNNBase, layer: int, inputs: torch.Tensor) -> torch.Tensor:
-    """Output sequence of one layer of a stacked RNN, run on its own (eval mode: no dropout)."""
-    single = single_layer(type(rnn), inputs.shape[-1], rnn.hidden_size, rnn.bidirectional)
+def run_layer(rnn: nn.RNNBase, layer: int, inputs: torch.Tensor | PackedSequence):
+    """(output, state) of one layer of a stacked RNN, run on its own (eval mode: no dropout)."""
+    features = (inputs.data if isinstance(inputs, PackedSequence) else inputs).shape[-1]
+    single = single_layer(type(rnn), features, rnn.hidden_size, rnn.bidirectional)
     weights = {
         name: getattr(rnn, name.replace("_l0", f"_l{layer}")) for name, _ in single.named_parameters()
     }
-    output, _ = torch.func.functional_call(single, weights, (inputs,))
-    return output
+    return torch.func.functional_call(single, weights, (inputs,))
 
 
-def lstm_gates(rnn: nn.LSTM, layer: int, inputs: torch.Tensor, output: torch.Tensor):
+def layer_output(rnn: nn.RNNBase, layer: int, inputs: torch.Tensor) -> torch.Tensor:
+    """Output sequence of one layer of a stacked RNN, run on its own (eval mode: no dropout)."""
+    return run_layer(rnn, layer, inputs)[0]
+
+
+def lstm_gates(rnn: nn.LSTM, layer: int, inputs: torch.Tensor, output: torch.Tensor,
+               lengths: torch.Tensor | None = None):
     """Recompute an LSTM layer's four gates and cell states from its weights and its outputs.
 
     Every gate at step t depends only on the input at t and on h at the previous step of its
     direction, both known from nn.LSTM's output, so the gates come out of one matmul; only
-    the cell state needs its 28-step elementwise recurrence.
+    the cell state needs its 28-step elementwise recurrence. With `lengths` (padded sequences,
+    zero output beyond each length) the rows beyond each length are zero and the backward
+    direction starts from a zero cell at each sequence's last row.
     Returns gates (batch, rows, directions, 4, hidden) and cells (batch, rows, directions, hidden).
     """
     batch, rows, _ = inputs.shape
@@ -143,10 +159,16 @@ def lstm_gates(rnn: nn.LSTM, layer: int, inputs: torch.Tensor, output: torch.Ten
         order = range(rows) if direction == 0 else range(rows - 1, -1, -1)
         c = h.new_zeros(batch, hidden)
         c_steps = [None] * rows
+        valid = None if lengths is None else (torch.arange(rows, device=h.device) < lengths[:, None].to(h.device))
         for t in order:
             c = f[:, t] * c + i[:, t] * g[:, t]
+            if valid is not None:
+                c = c * valid[:, t, None]
             c_steps[t] = c
-        gates.append(torch.stack([i, f, g, o], 2))
+        direction_gates = torch.stack([i, f, g, o], 2)
+        if valid is not None:
+            direction_gates = direction_gates * valid[:, :, None, None]
+        gates.append(direction_gates)
         cells.append(torch.stack(c_steps, 1))
     return torch.stack(gates, 2), torch.stack(cells, 2)
 
@@ -157,6 +179,26 @@ def prefix_batch(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     repeated = images.unsqueeze(1).expand(batch, rows, rows, columns).reshape(batch * rows, rows, columns)
     lengths = torch.arange(1, rows + 1).repeat(batch)
     return repeated, lengths
+
+
+def every_cut(model: RowClassifier, images: torch.Tensor):
+    """The model on each image cut after row t, for all 28 t in one packed call per layer.
+
+    Returns the top layer's input and output, padded with zeros below each cut,
+    (batch * cuts, rows, features) with cut t at index batch_index * rows + t, the cut lengths,
+    and the answer of each cut (batch, cuts, classes).
+    """
+    layers = model.config.num_layers
+    prefixes, lengths = prefix_batch(images)
+    packed = pack_padded_sequence(prefixes, lengths, batch_first=True, enforce_sorted=False)
+    for layer in range(layers - 1):
+        packed, _ = run_layer(model.rnn, layer, packed)
+    top_input = pad_packed_sequence(packed, batch_first=True, total_length=ROWS)[0]
+    output, state = run_layer(model.rnn, layers - 1, packed)
+    h_n = state[0] if isinstance(state, tuple) else state  # (directions, batch * cuts, hidden), unsorted back
+    logits = model.head(h_n.transpose(0, 1).reshape(prefixes.shape[0], -1))
+    top_output = pad_packed_sequence(output, batch_first=True, total_length=ROWS)[0]
+    return top_input, top_output, lengths, logits.view(*images.shape[:2], CLASSES)
 
 
 def row_logits(model: RowClassifier, images: torch.Tensor, top_output: torch.Tensor | None = None) -> torch.Tensor:
@@ -188,11 +230,21 @@ def trace(model: RowClassifier, images: torch.Tensor) -> Trace:
     if config.cell == "lstm":
         gates, cell = lstm_gates(rnn, config.num_layers - 1, top_input, top_output)
 
-    answers = row_logits(model, images, top_output)
+    cut = {}
+    if config.bidirectional:  # one clock: at row t, everything is the model on the image cut after row t
+        cut_input, cut_output, lengths, answers = every_cut(model, images)
+        shape = (batch, rows, rows, config.directions)
+        cut["cut_hidden"] = cut_output.view(*shape, config.hidden_size)
+        if config.cell == "lstm":
+            cut_gates, cut_cell = lstm_gates(rnn, config.num_layers - 1, cut_input, cut_output, lengths)
+            cut["cut_gates"], cut["cut_cell"] = cut_gates.view(*shape, 4, -1), cut_cell.view(*shape, -1)
+    else:
+        answers = row_logits(model, images, top_output)
     return Trace(
         hidden=hidden,
         cell=cell,
         gates=gates,
         row_probabilities=answers.softmax(-1),
         logits=answers[:, -1],
+        **cut,
     )

@@ -11,7 +11,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from benchmarks.app_speed import api_client
+from benchmarks.app_speed import api_client, canvas_value
 from demo.sketches import Style, render
 from tests.conftest import REPO
 
@@ -93,3 +93,41 @@ def test_uploads_over_10_mb_are_refused_with_a_clear_message(app_url, client, tm
         client.predict(handle_file(str(big)), "LSTM", api_name="/classify")
     response = httpx.post(app_url + "gradio_api/upload", files={"files": ("big.png", big.read_bytes())})
     assert response.status_code == 413 and "maximum allowed size" in response.text
+
+
+def sse_result(response_text: str) -> list[dict]:
+    """The JSON messages of a server-sent event stream."""
+    return [json.loads(line[6:]) for line in response_text.splitlines() if line.startswith("data: ") and line[6:] != "null"]
+
+
+def test_stroke_and_the_explorers_inspect_answer_hostile_raw_http(app_url):
+    """Raw HTTP, as an attacker sends it: the stroke endpoint and the explorer's private 'inspect'
+    event (asked by the page with a model and a unit) answer junk without failing, and the next
+    drawing is read right."""
+    hostile = ["x", None, 7, {"strokes": "abc", "drawing": True}, {"strokes": [[1, 2, 3, 4]], "drawing": "yes"},
+               {"strokes": [[1e308, 5, 6, 7]], "size": 10**9, "drawing": True}]
+    with httpx.Client(base_url=app_url, timeout=60) as http:
+        for value in hostile:
+            event = http.post("gradio_api/call/stroke", json={"data": [value, "LSTM"]}).json()["event_id"]
+            messages = http.get(f"gradio_api/call/stroke/{event}").text
+            assert "event: complete" in messages, messages
+            answer = sse_result(messages)[-1][-1]  # the outputs are [the session's state (null here), the explorer]
+            if answer["readings"]:  # a tiny stroke is a drawing; only `drawing: true` asks for the light reading
+                assert answer["readings"]["LSTM"]["full"] is (value["drawing"] is not True)
+            else:
+                assert answer["nothing_drawn"] or answer["problem"].startswith("Could not read"), answer
+        config = http.get("config").json()
+        inspect = next(d for d in config["dependencies"] if any(t[1] == "inspect" for t in d["targets"]))
+        session = "attacker0001"
+        requests = [{"model": "LSTM", "unit": 10**12}, {"model": {"$gt": 1}, "unit": 1}, {"unit": -5}, "unit",
+                    None, [1, 2], {"model": "LSTM", "unit": 3}]  # the last is fine, but nothing is drawn
+        for asked in requests:
+            join = http.post("gradio_api/queue/join", json={"data": [None], "event_data": asked, "fn_index": inspect["id"],
+                                                           "trigger_id": inspect["targets"][0][0], "session_hash": session})
+            assert join.status_code == 200, join.text
+            done = [m for m in sse_result(http.get("gradio_api/queue/data", params={"session_hash": session}).text)
+                    if m.get("msg") == "process_completed"]
+            assert done and done[-1]["success"], done
+            assert done[-1]["output"]["data"][0].get("props", {}).get("steps") is None  # Gradio drops None props
+        event = http.post("gradio_api/call/stroke", json={"data": [canvas_value(7), "BiLSTM"]}).json()["event_id"]
+        assert sse_result(http.get(f"gradio_api/call/stroke/{event}").text)[-1][-1]["readings"]["BiLSTM"]["digit"] == 7

@@ -15,9 +15,12 @@ from demo import events, ui
 from demo.canvas import EMPTY, MAX_POINTS, MAX_STROKES, SIZE, TOO_MANY, CanvasValue, InkCanvas, strokes_image
 from demo.guard import Refused
 from demo.inference import Reader, blank_each_row
-from demo.pictures import first_top_row, probabilities_table, states_picture, unit_order
+from demo import payload
+from demo.payload import first_top_row, lead_rows
 from demo.sketches import Style, gallery, render
 from model.checkpoint import CheckpointError
+from model.network import GATE_NAMES, trace
+from model.step import unit_steps
 
 
 @pytest.fixture(scope="module")
@@ -40,71 +43,96 @@ def test_reader_without_checkpoints_names_the_file(tmp_path):
 @pytest.mark.parametrize("mode", ["LSTM", "BiLSTM"])
 def test_every_digit_drawn_on_the_canvas_is_read_right(reader, mode):
     for digit in range(10):
-        shown, status, *panels = events.draw(reader, "canvas", canvas_value(digit), mode, 27)
-        assert shown.readings[mode].digit == digit, f"{mode} read a drawn {digit} as {shown.readings[mode].digit}"
-        assert f"reads a **{digit}**" in status
+        shown, value = events.draw(reader, "canvas", canvas_value(digit), mode)
+        reading = value["readings"][mode]
+        assert reading["digit"] == digit, f"{mode} read a drawn {digit} as {reading['digit']}"
+        assert reading["full"] and value["problem"] is None and shown.image.shape == (28, 28)
 
 
-def test_draw_fills_the_shown_panel_and_leaves_the_other_empty(reader):
-    shown, status, *values = events.draw(reader, "canvas", canvas_value(4), "LSTM", 10)
-    n = len(events.PANEL_OUTPUTS)
-    lstm, bilstm = values[:n], values[n:]
-    assert all(v is None for v in bilstm)
-    answer, seen, rows_table, hidden = lstm
-    assert max(answer, key=answer.get) == "4" and sum(answer.values()) == pytest.approx(1, abs=1e-5)
+def assert_within_step(encoded: dict, expected: np.ndarray) -> None:
+    """Decoded scaled bytes equal the trace's numbers within half a step of the encoding."""
+    assert encoded["shape"] == list(expected.shape)
+    assert np.abs(payload.decode(encoded) - expected).max() <= encoded["step"] / 2 + 1e-9
+    assert encoded["low"] == pytest.approx(expected.min()) and encoded["low"] + 255 * encoded["step"] == pytest.approx(expected.max())
+
+
+def test_lstm_payload_holds_every_state_within_its_precision(reader):
+    shown, value = events.draw(reader, "canvas", canvas_value(4), "LSTM")
+    sent = value["readings"]["LSTM"]
+    result = trace(reader.models["LSTM"], shown.image[None])
     units = reader.models["LSTM"].config.hidden_size
-    assert seen.shape == (28, 2 + 28 + 2 + 14, 3) and seen.dtype == np.uint8
-    assert hidden.shape == (28, 2 + units, 3)
-    assert rows_table.count("<tr") == 29 and 'class="cursor' in rows_table
+    assert (sent["units"], sent["directions"], sent["cuts"]) == (units, 1, False)
+    assert set(sent["states"]) == set(payload.QUANTITIES)
+    assert_within_step(sent["states"]["hidden"], result.hidden[0].numpy())
+    assert_within_step(sent["states"]["cell"], result.cell[0].numpy())
+    for k, gate in enumerate(GATE_NAMES):
+        assert_within_step(sent["states"][gate], result.gates[0, :, :, k].numpy())
+        bound = 2 if gate == "candidate" else 1  # g = tanh(z) lies in -1..1, the others in 0..1
+        assert sent["states"][gate]["step"] <= bound / 255 + 1e-9
+    assert_within_step(sent["image"], shown.image.numpy())
+    np.testing.assert_allclose(sent["probabilities"], result.row_probabilities[0].numpy(), atol=5e-5)
+    assert len(sent["importance"]) == 28 and max(sent["importance"]) > 0
+    assert (sent["digit"], sent["first_led"]) == (4, first_top_row(result.row_probabilities[0].numpy()))
+    size = len(json.dumps(value))
+    assert size <= 64_000, f"{size} bytes"
 
 
-def test_every_quantity_has_its_own_heatmap(reader):
-    shown = events.draw(reader, "canvas", canvas_value(6), "LSTM", 27)[0]
-    reading = shown.readings["LSTM"]
-    pictures = {q: events.panel_values(reading, 27, q)[3] for q in events.QUANTITIES}
-    assert len({p.tobytes() for p in pictures.values()}) == len(events.QUANTITIES)
-    values, signed = events.states(reading, "Forget gate")
-    assert values is reading.gates["forget"] and not signed
-    assert events.states(reading, "Candidate gate")[1] and events.states(reading, "Cell state")[0] is reading.cell
-    # gates in 0..1 are drawn white to violet (blue >= red everywhere), the hidden state red and blue
-    forget, hidden = pictures["Forget gate"][:, 2:].astype(int), pictures["Hidden state"][:, 2:].astype(int)
-    assert (forget[..., 2] >= forget[..., 0]).all() and (forget[..., 2] > forget[..., 0]).any()
-    assert (hidden[..., 0] > hidden[..., 2] + 50).any() and (hidden[..., 2] > hidden[..., 0] + 50).any()
+def test_bidirectional_payload_holds_the_states_of_every_cut(reader):
+    shown, value = events.draw(reader, "canvas", canvas_value(2), "BiLSTM")
+    sent = value["readings"]["BiLSTM"]
+    result = trace(reader.models["BiLSTM"], shown.image[None])
+    assert sent["cuts"] and sent["directions"] == 2
+    assert_within_step(sent["states"]["hidden"], result.cut_hidden[0].numpy()[payload.TRIANGLE])
+    assert_within_step(sent["states"]["forget"], result.cut_gates[0, ..., 1, :].numpy()[payload.TRIANGLE])
+    decoded = payload.decode(sent["states"]["cell"])
+    for t, row in ((5, 0), (5, 5), (27, 13)):  # cut t, row s at index t * (t + 1) / 2 + s
+        expected = result.cut_cell[0, t, row].numpy()
+        assert np.abs(decoded[t * (t + 1) // 2 + row] - expected).max() <= sent["states"]["cell"]["step"] / 2 + 1e-9
+    np.testing.assert_allclose(sent["probabilities"], result.row_probabilities[0].numpy(), atol=5e-5)
 
 
-def test_both_side_by_side_reads_with_both_models(reader):
-    shown, _, *values = events.draw(reader, "canvas", canvas_value(2), "Both side by side", 27)
-    assert set(shown.readings) == {"LSTM", "BiLSTM"}
-    assert all(v is not None for v in values)
-    bidirectional_hidden = values[len(events.PANEL_OUTPUTS) + 3]  # the BiLSTM panel's heatmap
-    units = reader.models["BiLSTM"].config.hidden_size
-    assert bidirectional_hidden.shape == (28, 2 * (2 + units) + 2, 3)
+def test_light_payload_during_a_stroke_has_the_answers_only(reader):
+    drawing = {**canvas_value(7), "drawing": True}
+    light = events.draw(reader, "canvas", drawing, "Both side by side")[1]
+    full = events.draw(reader, "canvas", canvas_value(7), "Both side by side")[1]
+    for name in ("LSTM", "BiLSTM"):
+        assert not light["readings"][name]["full"] and "states" not in light["readings"][name]
+        for key in ("digit", "first_led", "led_for_good", "image"):
+            assert light["readings"][name][key] == full["readings"][name][key]
+        np.testing.assert_allclose(light["readings"][name]["probabilities"], full["readings"][name]["probabilities"], atol=2e-4)
+    assert len(json.dumps(light)) < 8_000
+    assert events.draw(reader, "image", drawing, "LSTM")[1] == {  # only the canvas has a pen
+        "nothing_drawn": False, "problem": events.prepare("image", drawing)[1], "readings": {}}
 
 
 def test_switch_rereads_the_same_input_with_other_models(reader):
-    shown = events.draw(reader, "canvas", canvas_value(8), "LSTM", 27)[0]
-    switched, *_ = events.switch(reader, shown, "BiLSTM", 27)
-    assert torch.equal(switched.image, shown.image) and set(switched.readings) == {"BiLSTM"}
+    shown = events.draw(reader, "canvas", canvas_value(8), "LSTM")[0]
+    switched, value = events.switch(reader, shown, "Both side by side")
+    assert switched is shown and set(value["readings"]) == {"LSTM", "BiLSTM"}
+    assert value["readings"]["BiLSTM"]["digit"] == 8
 
 
-def test_scrubbing_moves_the_cursor_in_every_picture(reader):
-    shown = events.draw(reader, "canvas", canvas_value(3), "BiLSTM", 27)[0]
-    early, late = events.scrub(shown, 5), events.scrub(shown, 20)
-    n = len(events.PANEL_OUTPUTS)
-    for before, after in zip(early[1 + n : 1 + 2 * n], late[1 + n : 1 + 2 * n]):
-        if isinstance(before, np.ndarray):
-            assert not np.array_equal(before, after)
-    seen = early[1 + n + 1]
-    assert (seen[5, :2] == [255, 150, 0]).all() and (seen[20, :2] == 255).all()  # ruler at row 5 only
-    assert "after row 5" in early[0] and "after row 20" in late[0]
-    assert events.scrub(shown, 99)[0] == events.scrub(shown, 27)[0]  # clamped
+def test_inspect_gives_one_units_exact_step(reader):
+    shown = events.draw(reader, "canvas", canvas_value(3), "BiLSTM")[0]
+    answer = events.inspect(reader, shown, {"model": "BiLSTM", "unit": 5, "id": 3})
+    expected = unit_steps(reader.models["BiLSTM"], shown.image, 5)
+    assert (answer["model"], answer["unit"], answer["id"]) == ("BiLSTM", 5, 3)
+    for name, values in expected.items():
+        np.testing.assert_allclose(answer[name], values.numpy(), atol=1e-6)
+    json.dumps(answer)
+    units = reader.models["LSTM"].config.hidden_size
+    for hostile in (None, [], "x", {"model": "GRU", "unit": 1}, {"model": "LSTM", "unit": units}, {"model": "LSTM", "unit": -1},
+                    {"model": "LSTM", "unit": "3"}, {"model": "LSTM", "unit": 2.0}, {"model": "LSTM", "unit": True},
+                    {"model": ["LSTM"], "unit": 1}, {"model": "__class__", "unit": 1}):
+        assert events.inspect(reader, shown, hostile) is None
+    assert events.inspect(reader, events.Shown(), {"model": "LSTM", "unit": 1}) is None  # nothing drawn
+    assert events.inspect(reader, shown, {"model": "LSTM", "unit": 1, "id": "x"})["id"] is None
 
 
 def test_empty_and_cleared_canvas_say_nothing_is_drawn(reader):
     for value in (EMPTY, {"strokes": []}, None, {"size": 280, "brush": 18, "strokes": [[]]}):
-        shown, status, *values = events.draw(reader, "canvas", value, "LSTM", 27)
-        assert status == events.NOTHING_DRAWN and shown.readings == {}
-        assert all(v is None for v in values)
+        shown, sent = events.draw(reader, "canvas", value, "LSTM")
+        assert sent == {"nothing_drawn": True, "problem": events.NOTHING_DRAWN, "readings": {}} and shown.image is None
 
 
 @pytest.mark.parametrize(
@@ -112,8 +140,8 @@ def test_empty_and_cleared_canvas_say_nothing_is_drawn(reader):
     ["not a dict", {"strokes": "abc"}, {"strokes": [[1, "x"]]}, {"strokes": [[float("nan"), 3]]}, {"size": "big"}],
 )
 def test_malformed_canvas_values_get_a_message(reader, value):
-    shown, status, *_ = events.draw(reader, "canvas", value, "LSTM", 27)
-    assert status.startswith("Could not read that canvas") and shown.readings == {}
+    shown, sent = events.draw(reader, "canvas", value, "LSTM")
+    assert sent["problem"].startswith("Could not read that canvas") and not sent["nothing_drawn"] and sent["readings"] == {}
 
 
 def test_strokes_image_redraws_the_strokes():
@@ -158,7 +186,8 @@ def test_every_event_that_runs_a_model_shares_one_limit(reader):
     triggers = {fn: {app.blocks[block].elem_id or type(app.blocks[block]).__name__ for block, _ in fn.targets}
                 for fn in app.fns.values()}
     shared = sorted(name for fn, names in triggers.items() if fn.concurrency_id == "model" for name in names)
-    assert shared == ["Button", "Gallery", "ImageFile", "InkCanvas", "mode"]  # classify, example, upload, stroke, model
+    # classify, example, upload, stroke, a unit's exact step, model
+    assert shared == ["Button", "Gallery", "ImageFile", "InkCanvas", "explorer", "mode"]
     assert all(fn.concurrency_limit == ui.MODEL_SLOTS for fn in app.fns.values() if fn.concurrency_id == "model")
     assert ui.MODEL_SLOTS == len(os.sched_getaffinity(0))
 
@@ -166,10 +195,10 @@ def test_every_event_that_runs_a_model_shares_one_limit(reader):
 @pytest.mark.parametrize("index", [-1, 10**6, "0", True, None, 1.5, [0]])
 def test_a_gallery_index_out_of_range_gets_a_message(reader, index):
     examples = gallery()
-    shown, status, *values = events.draw_example(reader, examples, index, "LSTM", 27)
-    assert status == f"Could not read that image: there is no such example: pick one of the {len(examples)} shown"
-    assert shown.readings == {} and all(v is None for v in values)
-    assert events.draw_example(reader, examples, len(examples) - 1, "LSTM", 27)[0].readings["LSTM"].digit == 9
+    shown, sent = events.draw_example(reader, examples, index, "LSTM")
+    assert sent["problem"] == f"Could not read that image: there is no such example: pick one of the {len(examples)} shown"
+    assert shown.image is None and sent["readings"] == {}
+    assert events.draw_example(reader, examples, len(examples) - 1, "LSTM")[1]["readings"]["LSTM"]["digit"] == 9
 
 
 @pytest.mark.parametrize(
@@ -186,8 +215,8 @@ def test_a_gallery_index_out_of_range_gets_a_message(reader, index):
     ids=["1x1", "4000x300", "P", "LA-transparent", "1-bit", "I;16", "blank-transparent"],
 )
 def test_uploads_of_odd_sizes_and_modes_never_fail(reader, upload):
-    shown, status, *_ = events.draw(reader, "image", upload, "LSTM", 27)
-    assert status == events.NOTHING_DRAWN or shown.readings["LSTM"].digit in range(10)
+    shown, sent = events.draw(reader, "image", upload, "LSTM")
+    assert sent["problem"] == events.NOTHING_DRAWN or sent["readings"]["LSTM"]["digit"] in range(10)
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
@@ -196,14 +225,13 @@ def test_screenshots_of_either_theme_read_right(reader, theme):
     ink, background = ((30, 30, 30, 255), (255, 255, 255, 255)) if theme == "light" else ((240, 240, 240, 255), (39, 39, 42, 255))
     for digit in (0, 1, 7):
         upload = render(digit, Style(ink=ink, background=background, width=18))
-        shown = events.draw(reader, "image", upload, "LSTM", 27)[0]
-        assert shown.readings["LSTM"].digit == digit
+        assert events.draw(reader, "image", upload, "LSTM")[1]["readings"]["LSTM"]["digit"] == digit
 
 
 def test_gallery_examples_are_read_right(reader):
     for digit, (image, caption) in enumerate(gallery()):
         assert caption == f"drawn {digit}"
-        assert events.draw(reader, "image", image, "BiLSTM", 27)[0].readings["BiLSTM"].digit == digit
+        assert events.draw(reader, "image", image, "BiLSTM")[1]["readings"]["BiLSTM"]["digit"] == digit
 
 
 def test_classify_answers_a_batch_in_json(reader):
@@ -250,23 +278,12 @@ def test_row_importance_is_the_probability_drop(reader):
     assert reading.importance[12] == pytest.approx(drop, abs=1e-5)
 
 
-def test_units_are_sorted_by_peak_row_and_pictures_fade_unread_rows():
-    states = np.zeros((28, 1, 3))
-    states[20, 0, 0], states[3, 0, 1], states[10, 0, 2] = 1.0, -1.0, 0.5
-    assert unit_order(states[:, 0]).tolist() == [1, 2, 0]
-    picture = states_picture(states, cursor=10)
-    assert (picture[10, :2] == [255, 150, 0]).all()
-    # rows 5, 8 and 15 hold the same values: the two read by row 10 look alike, the unread one fainter
-    states[[5, 8, 15], 0] = [0.7, -0.4, 0.2]
-    picture = states_picture(states, cursor=10)
-    assert picture[5, 2:].tolist() == picture[8, 2:].tolist() != picture[15, 2:].tolist()
-    assert (np.abs(picture[15, 2:].astype(int) - 255) < np.abs(picture[5, 2:].astype(int) - 255)).all()
-
-
-def test_first_top_row_and_table():
+def test_lead_rows_say_when_the_answer_first_led_and_when_for_good():
     rows = np.full((28, 10), 0.1)
     rows[:, 1] = 0.2
     rows[15:, 4] = 0.5
-    assert first_top_row(rows) == 15
-    table = probabilities_table(rows, cursor=15)
-    assert "15 ◀ leads" in table and "50%" in table and table.count("<tr") == 29
+    assert first_top_row(rows) == 15 and lead_rows(rows) == (15, 15)
+    rows[5:9, 4] = 0.5  # led at row 5, lost the lead at 9, led again from 15
+    assert lead_rows(rows) == (5, 15)
+    rows[:, 4] = 0.5
+    assert lead_rows(rows) == (0, 0)

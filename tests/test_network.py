@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from model.network import ModelConfig, RowClassifier, trace
+from model.step import unit_steps
 
 CONFIGS = [
     ModelConfig(hidden_size=32),
@@ -107,3 +108,49 @@ def test_trace_shapes(digits):
 def test_config_rejects_unknown_cell():
     with pytest.raises(ValueError, match="cell must be one of"):
         ModelConfig(cell="transformer")
+
+
+def test_every_cut_holds_the_network_run_on_that_cut_image(shipped_models, digits):
+    """One clock for bidirectional models: at row t, both directions' states, cells and gates
+    are those of the network run on rows 0..t alone (the backward direction read rows t..0)."""
+    images = digits[0][:3]
+    for model in [fresh(ModelConfig(hidden_size=24, num_layers=2, bidirectional=True)), shipped_models[1]]:
+        assert model.config.bidirectional
+        result = trace(model, images)
+        directions, hidden = model.config.directions, model.config.hidden_size
+        for t in (0, 5, 13, 27):
+            output, (h_n, c_n) = model.rnn(images[:, : t + 1])
+            states = output.view(3, t + 1, directions, hidden)
+            torch.testing.assert_close(result.cut_hidden[:, t, : t + 1], states, atol=1e-5, rtol=0)
+            assert (result.cut_hidden[:, t, t + 1 :] == 0).all() and (result.cut_gates[:, t, t + 1 :] == 0).all()
+            torch.testing.assert_close(result.cut_cell[:, t, t, 0], c_n[-2], atol=1e-5, rtol=0)  # forward after row t
+            torch.testing.assert_close(result.cut_cell[:, t, 0, 1], c_n[-1], atol=1e-5, rtol=0)  # backward after row 0
+            o = result.cut_gates[:, t, : t + 1, :, 3]
+            torch.testing.assert_close(o * result.cut_cell[:, t, : t + 1].tanh(), states, atol=1e-5, rtol=0)
+        # the last cut is the whole image
+        torch.testing.assert_close(result.cut_gates[:, -1], result.gates, atol=1e-5, rtol=0)
+        torch.testing.assert_close(result.cut_cell[:, -1], result.cell, atol=1e-5, rtol=0)
+    assert trace(shipped_models[0], images).cut_hidden is None
+
+
+def test_one_unit_step_written_out_equals_the_trace(shipped_models, digits):
+    """The step panel's terms add up to the trace's gates, cell and hidden state, at every cursor row."""
+    image = digits[0][0]
+    for model in shipped_models:
+        result = trace(model, image[None])
+        hidden = model.config.hidden_size
+        for unit in (0, hidden // 2, hidden - 1):
+            steps = unit_steps(model, image, unit)
+            torch.testing.assert_close(steps["pre"], steps["input"] + steps["recurrent"] + steps["bias"])
+            i, f, g, o = steps["gates"].unbind(-1)
+            torch.testing.assert_close(steps["cell"], f * steps["c_prev"] + i * g)
+            rows = torch.arange(28)
+            if model.config.bidirectional:  # the cut after row t, at row t
+                gates, cell, state = (result.cut_gates[0, rows, rows, :, :, unit], result.cut_cell[0, rows, rows, :, unit],
+                                      result.cut_hidden[0, rows, rows, :, unit])
+                assert (steps["c_prev"][:, 1] == 0).all()  # backward starts at the cut's last row
+            else:
+                gates, cell, state = result.gates[0, :, :, :, unit], result.cell[0, ..., unit], result.hidden[0, ..., unit]
+            torch.testing.assert_close(steps["gates"], gates, atol=1e-5, rtol=0)
+            torch.testing.assert_close(steps["cell"], cell, atol=1e-5, rtol=0)
+            torch.testing.assert_close(steps["hidden"], state, atol=1e-5, rtol=0)

@@ -1,0 +1,62 @@
+// The drawing canvas: keeps the strokes in the browser and sends them as flat point lists
+// (props.value), every props.send_every_ms while the pen moves and once when it lifts.
+// `drawing: true` marks a stroke still in progress: the server then answers with a light reading.
+const canvas = element.querySelector('canvas');
+const context = canvas.getContext('2d');
+const size = props.size;
+let strokes = [];
+let current = null;
+let lastSent = 0;
+
+function redraw() {
+  context.clearRect(0, 0, size, size);
+  context.strokeStyle = getComputedStyle(element).getPropertyValue('--body-text-color') || '#000';
+  context.lineWidth = props.brush;
+  context.lineCap = 'round';
+  context.lineJoin = 'round';
+  for (const stroke of current ? strokes.concat([current]) : strokes) {
+    context.beginPath();
+    context.moveTo(stroke[0], stroke[1]);
+    for (let i = 2; i < stroke.length; i += 2) context.lineTo(stroke[i], stroke[i + 1]);
+    if (stroke.length === 2) context.lineTo(stroke[0] + 0.1, stroke[1]);
+    context.stroke();
+  }
+}
+
+function send() {
+  const all = current ? strokes.concat([current]) : strokes;
+  props.value = {size: size, brush: props.brush, drawing: current !== null,
+                 strokes: all.map((stroke) => stroke.slice())};
+  lastSent = performance.now();
+}
+
+function point(event) {
+  const box = canvas.getBoundingClientRect();
+  return [Math.round((event.clientX - box.left) * size / box.width),
+          Math.round((event.clientY - box.top) * size / box.height)];
+}
+
+function finish() {
+  if (!current) return;
+  strokes.push(current);
+  current = null;
+  redraw();
+  send();
+}
+
+canvas.addEventListener('pointerdown', (event) => {
+  canvas.setPointerCapture(event.pointerId);
+  current = point(event);
+  redraw();
+});
+canvas.addEventListener('pointermove', (event) => {
+  if (!current) return;
+  current.push(...point(event));
+  redraw();
+  if (performance.now() - lastSent > props.send_every_ms) send();
+});
+canvas.addEventListener('pointerup', finish);
+canvas.addEventListener('pointercancel', finish);
+element.querySelector('.undo').addEventListener('click', () => { strokes.pop(); redraw(); send(); });
+element.querySelector('.clear').addEventListener('click', () => { strokes = []; redraw(); send(); });
+canvas.dataset.ready = 'true';  // listeners attached: strokes from here on are seen

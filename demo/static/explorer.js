@@ -1,0 +1,706 @@
+// The explorer: draws a reading (demo/payload.py) in the browser. Moving the cursor (slider, Play,
+// keyboard), hovering and choosing a unit need no request; only a unit's exact step numbers do
+// (trigger('inspect') -> props.steps). Every text comes from props.texts.
+const T = props.texts;
+const ROWS = 28;
+const LAST = ROWS - 1;
+const PLAY_MS = 80;  // 12.5 rows per second, every row shown
+const CURSOR = '#ff9600';
+const QUANTITIES = Object.keys(T.quantities);
+const SIGNED = {hidden: true, cell: true, candidate: true};
+
+const view = {readings: {}, kept: {}, cursor: LAST, quantity: 'hidden', sorted: true, timer: null,
+              unit: null, steps: null, focus: {}, asked: 0};
+// Read by the tests and the benchmark: every paint, and the rows Play showed.
+let ink = '#000';  // the theme's text colour, read once per paint
+const probe = window.rowscanExplorer = {paints: 0, played: [], paintMs: [], view: view};
+
+function format(text, values) {
+  return text.replace(/\{(\w+)\}/g, (match, key) => (key in values ? values[key] : match));
+}
+function percent(p) { return Math.round(p * 100) + '%'; }
+function fixed(x, digits) { return (Math.abs(x) < 0.5 * 10 ** -digits ? 0 : x).toFixed(digits); }
+function make(tag, attributes, parent) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes || {})) {
+    if (key === 'text') node.textContent = value; else node.setAttribute(key, value);
+  }
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+// ---- colour maps: viridis for 0..1, blue-white-red for signed values (both colour-blind safe)
+function ramp(stops) {
+  const table = new Uint8ClampedArray(256 * 3);
+  for (let k = 0; k < 256; k++) {
+    const x = k / 255 * (stops.length - 1);
+    const a = Math.min(Math.floor(x), stops.length - 2);
+    const w = x - a;
+    for (let c = 0; c < 3; c++) table[k * 3 + c] = stops[a][c] * (1 - w) + stops[a + 1][c] * w;
+  }
+  return table;
+}
+const VIRIDIS = ramp([[68, 1, 84], [72, 40, 120], [62, 73, 137], [49, 104, 142], [38, 130, 142],
+                      [31, 158, 137], [53, 183, 121], [110, 206, 88], [253, 231, 37]]);
+const DIVERGING = ramp([[33, 102, 172], [103, 169, 207], [209, 229, 240], [247, 247, 247],
+                        [253, 219, 199], [239, 138, 98], [178, 24, 43]]);
+function colour(value, scale, signed) {
+  const k = signed ? Math.round((Math.max(-1, Math.min(1, value / scale)) + 1) * 127.5)
+                   : Math.round(Math.max(0, Math.min(1, value)) * 255);
+  const table = signed ? DIVERGING : VIRIDIS;
+  return [table[k * 3], table[k * 3 + 1], table[k * 3 + 2]];
+}
+function css(rgb) { return `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`; }
+
+// ---- the payload: scaled bytes back to numbers
+function decode(encoded) {
+  const bytes = atob(encoded.bytes);
+  const values = new Float32Array(bytes.length);
+  for (let k = 0; k < bytes.length; k++) values[k] = encoded.low + bytes.charCodeAt(k) * encoded.step;
+  return values;
+}
+
+function prepare(name, sent) {
+  const reading = {name: name, ...sent, image: decode(sent.image)};
+  if (!sent.full) return reading;
+  reading.states = {};
+  reading.scale = {};
+  for (const [quantity, encoded] of Object.entries(sent.states)) {
+    reading.states[quantity] = decode(encoded);
+    const low = encoded.low, high = encoded.low + 255 * encoded.step;
+    reading.scale[quantity] = Math.max(Math.abs(low), Math.abs(high)) || 1;
+  }
+  reading.order = [];
+  for (let d = 0; d < sent.directions; d++) reading.order.push(unitOrder(reading, d));
+  return reading;
+}
+
+// The value of one quantity at (cursor t, row, direction, unit): for a bidirectional model the state
+// of the image cut after row t (null below the cut); otherwise the state after that row.
+function stateAt(reading, quantity, t, row, direction, unit) {
+  const values = reading.states[quantity];
+  if (!values) return null;
+  let index = row;
+  if (reading.cuts) {
+    if (row > t) return null;
+    index = t * (t + 1) / 2 + row;
+  }
+  return values[(index * reading.directions + direction) * reading.units + unit];
+}
+
+// Units sorted by the row where their hidden state peaks in size over the whole image (cut 27),
+// so that a unit keeps its column whatever the cursor and the quantity.
+function unitOrder(reading, direction) {
+  const peaks = [];
+  for (let j = 0; j < reading.units; j++) {
+    let best = -1, bestRow = 0, sign = 0;
+    for (let r = 0; r < ROWS; r++) {
+      const v = stateAt(reading, 'hidden', LAST, r, direction, j);
+      if (Math.abs(v) > best) { best = Math.abs(v); bestRow = r; sign = Math.sign(v); }
+    }
+    peaks.push([bestRow, -sign, j]);
+  }
+  peaks.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
+  return peaks.map((p) => p[2]);
+}
+function columnsOf(reading, direction) {
+  return view.sorted ? reading.order[direction] : [...Array(reading.units).keys()];
+}
+// The reading whose states are drawn: during a stroke, the last full one, shown faded.
+function withStates(reading) { return reading.full ? reading : view.kept[reading.name]; }
+
+// ---- the page's skeleton, built once
+const root = element.querySelector('.explorer');
+const status = make('div', {id: 'status', role: 'status', 'aria-live': 'polite'}, root);
+const controls = make('div', {class: 'controls'}, root);
+const rowBox = make('div', {id: 'row', class: 'row-control'}, controls);
+make('label', {for: 'row-range', text: T.row}, rowBox);
+const slider = make('input', {id: 'row-range', type: 'range', min: 0, max: LAST, step: 1, value: LAST}, rowBox);
+const rowText = make('output', {for: 'row-range'}, rowBox);
+const play = make('button', {id: 'play', type: 'button', 'aria-pressed': 'false', text: T.play}, controls);
+const quantityBox = make('fieldset', {class: 'quantity'}, root);
+make('legend', {text: T.show}, quantityBox);
+const group = 'quantity-' + Math.random().toString(36).slice(2);  // one radio group per explorer
+for (const quantity of QUANTITIES) {
+  const label = make('label', {}, quantityBox);
+  const radio = make('input', {type: 'radio', name: group, value: quantity}, label);
+  radio.checked = quantity === view.quantity;
+  label.append(' ' + T.quantities[quantity]);
+  radio.addEventListener('change', () => { view.quantity = quantity; paint(); });
+}
+const sortLabel = make('label', {class: 'sort'}, root);
+const sortBox = make('input', {type: 'checkbox'}, sortLabel);
+sortBox.checked = true;
+sortLabel.append(' ' + T.sort);
+sortBox.addEventListener('change', () => { view.sorted = sortBox.checked; paint(); });
+const now = make('p', {class: 'now'}, root);
+const models = make('div', {class: 'models'}, root);
+const unitPanel = make('section', {class: 'unit-panel', 'aria-label': 'unit'}, root);
+const legend = make('details', {class: 'legend'}, root);
+make('summary', {text: T.legend_title}, legend);
+make('p', {text: T.legend}, legend);
+const tooltip = make('div', {class: 'tooltip', role: 'tooltip', hidden: ''}, root);
+
+// ---- per model: input, answer lines, the cursor row's table, one heatmap per direction
+function buildModels() {
+  models.textContent = '';
+  for (const reading of Object.values(view.readings)) {
+    const section = make('section', {class: 'model', 'data-model': reading.name}, models);
+    make('h3', {text: reading.name}, section);
+    if (reading.directions === 2) make('p', {class: 'note', text: T.backward_note}, section);
+    const pair = make('div', {class: 'pair'}, section);
+    const seen = make('figure', {}, pair);
+    make('canvas', {class: 'input', role: 'img'}, seen);
+    make('figcaption', {text: T.seen}, seen);
+    const lines = make('figure', {}, pair);
+    make('canvas', {class: 'lines', role: 'img'}, lines);
+    make('figcaption', {text: T.lines}, lines);
+    const table = make('table', {class: 'probabilities'}, section);
+    make('caption', {}, table);
+    const head = make('tr', {}, table), body = make('tr', {}, table);
+    make('th', {scope: 'row', text: T.digit}, head);
+    make('th', {scope: 'row', text: '%'}, body);
+    for (let d = 0; d < 10; d++) { make('th', {scope: 'col', text: d}, head); make('td', {}, body); }
+    const maps = make('div', {class: 'heatmaps'}, section);
+    for (let d = 0; d < (reading.directions || 1); d++) {
+      const figure = make('figure', {}, maps);
+      const canvas = make('canvas', {class: 'heatmap', role: 'img', tabindex: '0', 'data-direction': d}, figure);
+      make('figcaption', {}, figure);
+      listen(canvas, reading.name, d);
+    }
+  }
+}
+
+// Canvas sized to its box, drawn in css pixels.
+function fit(canvas, height) {
+  const width = canvas.parentElement.clientWidth || 300;
+  const ratio = window.devicePixelRatio || 1;
+  if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+    canvas.style.height = height + 'px';
+  }
+  const context = canvas.getContext('2d');
+  context.setTransform(ratio, 0, 0, ratio, 0, 0);
+  context.clearRect(0, 0, width, height);
+  context.font = '11px ui-sans-serif, system-ui, sans-serif';
+  context.fillStyle = context.strokeStyle = ink;
+  return [context, width];
+}
+
+function rowTicks(context, x, top, cell) {
+  context.textAlign = 'right';
+  context.textBaseline = 'middle';
+  for (const r of [0, 7, 14, 21, 27]) context.fillText(r, x, top + (r + 0.5) * cell);
+}
+
+function paintInput(canvas, reading, t, tint) {
+  const height = 230;
+  const [context, width] = fit(canvas, height);
+  const cell = Math.min((height - 20) / ROWS, (width - 90) / ROWS);
+  const left = 24, top = 4;
+  const pixels = context.createImageData(ROWS, ROWS);
+  for (let r = 0; r < ROWS; r++) {
+    for (let c = 0; c < ROWS; c++) {
+      let v = reading.image[r * ROWS + c] * 255;
+      if (r > t) v *= 0.35;  // not read yet
+      let rgb = [v, v, v];
+      if (tint) {  // the chosen unit's hidden state at this row, blended over the ink
+        const rgbTint = colour(tint[r] ?? 0, tint.scale, true);
+        rgb = rgb.map((x, k) => x * 0.55 + rgbTint[k] * 0.45);
+      }
+      pixels.data.set([...rgb, 255], (r * ROWS + c) * 4);
+    }
+  }
+  const bitmap = document.createElement('canvas');
+  bitmap.width = bitmap.height = ROWS;
+  bitmap.getContext('2d').putImageData(pixels, 0, 0);
+  context.imageSmoothingEnabled = false;
+  context.drawImage(bitmap, left, top, cell * ROWS, cell * ROWS);
+  rowTicks(context, left - 4, top, cell);
+  marker(context, left - 2, top + (t + 0.5) * cell);
+  const importance = withStates(reading)?.importance;
+  if (importance) {  // bars: the drop in the final answer's probability when the row is blanked
+    const x0 = left + cell * ROWS + 6, span = Math.max(width - x0 - 6, 20);
+    const top1 = Math.max(...importance, 0.02);
+    context.fillStyle = '#d62728';
+    importance.forEach((v, r) => context.fillRect(x0, top + r * cell + 1, span * Math.max(v, 0) / top1, cell - 2));
+    context.fillStyle = ink;
+    context.textAlign = 'left';
+    context.textBaseline = 'top';
+    context.fillText(T.importance, x0, top + ROWS * cell + 3);
+  }
+  const top1 = importance ? importance.indexOf(Math.max(...importance)) : 0;
+  canvas.setAttribute('aria-label', format(T.seen_alt, {row: t, top: top1}));
+}
+
+function marker(context, x, y) {
+  context.save();
+  context.fillStyle = CURSOR;
+  context.beginPath();
+  context.moveTo(x, y);
+  context.lineTo(x - 8, y - 5);
+  context.lineTo(x - 8, y + 5);
+  context.fill();
+  context.restore();
+}
+
+function paintLines(canvas, reading, t) {
+  const height = 230;
+  const [context, width] = fit(canvas, height);
+  const left = 38, right = 16, top = 8, bottom = 22;
+  const x = (r) => left + r / LAST * (width - left - right);
+  const y = (p) => top + (1 - p) * (height - top - bottom);
+  context.textAlign = 'right';
+  context.textBaseline = 'middle';
+  for (const p of [0, 0.5, 1]) context.fillText(percent(p), left - 4, y(p));
+  context.textAlign = 'center';
+  context.textBaseline = 'top';
+  for (const r of [0, 7, 14, 21, 27]) context.fillText(r, x(r), height - bottom + 4);
+  const leader = argmax(reading.probabilities[t]);
+  for (let d = 0; d < 10; d++) {
+    const strong = d === reading.digit || d === leader;
+    context.strokeStyle = d === reading.digit ? '#1f77b4' : d === leader ? '#d62728' : 'rgba(128,128,128,0.45)';
+    context.lineWidth = strong ? 2.5 : 1;
+    context.beginPath();
+    reading.probabilities.forEach((row, r) => (r ? context.lineTo(x(r), y(row[d])) : context.moveTo(x(r), y(row[d]))));
+    context.stroke();
+    if (strong) {
+      context.fillStyle = context.strokeStyle;
+      context.textAlign = 'left';
+      context.textBaseline = 'middle';
+      context.fillText(d, x(LAST) + 3, y(reading.probabilities[LAST][d]));
+    }
+  }
+  context.strokeStyle = CURSOR;
+  context.lineWidth = 2;
+  context.beginPath();
+  context.moveTo(x(t), top);
+  context.lineTo(x(t), height - bottom);
+  context.stroke();
+  canvas.setAttribute('aria-label', format(T.lines_alt, {digit: reading.digit}));
+}
+
+function argmax(values) { return values.indexOf(Math.max(...values)); }
+
+function paintTable(table, reading, t) {
+  table.querySelector('caption').textContent = format(T.probabilities_caption, {row: t});
+  const cells = table.querySelectorAll('td');
+  const row = reading.probabilities[t];
+  const leader = argmax(row);
+  cells.forEach((td, d) => {
+    td.textContent = percent(row[d]);
+    const rgb = colour(row[d], 1, false);
+    td.style.background = css(rgb);
+    td.style.color = row[d] > 0.55 ? '#000' : '#fff';  // viridis turns light above about 0.55
+    td.classList.toggle('leader', d === leader);
+  });
+}
+
+const MARGIN = {left: 30, right: 64, top: 6, bottom: 30};
+
+function paintHeatmap(canvas, reading, direction, t) {
+  const full = withStates(reading);
+  const figure = canvas.parentElement;
+  const quantity = view.quantity;
+  const caption = figure.querySelector('figcaption');
+  const directionName = reading.directions === 2 ? T.directions[direction] : T.directions[0];
+  caption.textContent = format(T.heatmap, {quantity: T.quantities[quantity], direction: directionName});
+  const height = 250;
+  const [context, width] = fit(canvas, height);
+  if (!full || !full.states[quantity]) { canvas.removeAttribute('aria-label'); return; }
+  const columns = columnsOf(full, direction);
+  const signed = !!SIGNED[quantity], scale = signed ? full.scale[quantity] : 1;
+  const plotWidth = width - MARGIN.left - MARGIN.right, plotHeight = height - MARGIN.top - MARGIN.bottom;
+  const pixels = context.createImageData(columns.length, ROWS);
+  let best = {value: -Infinity, unit: 0};
+  for (let r = 0; r < ROWS; r++) {
+    columns.forEach((unit, column) => {
+      const v = stateAt(full, quantity, t, r, direction, unit);
+      let rgb = v === null ? [0, 0, 0] : colour(v, scale, signed);
+      const alpha = v === null ? 0 : (!full.cuts && r > t) || !reading.full ? 70 : 255;  // unread rows faded
+      pixels.data.set([...rgb, alpha], (r * columns.length + column) * 4);
+      if (r === t && v !== null && Math.abs(v) > best.value) best = {value: Math.abs(v), unit: unit, shown: v};
+    });
+  }
+  const bitmap = document.createElement('canvas');
+  bitmap.width = columns.length;
+  bitmap.height = ROWS;
+  bitmap.getContext('2d').putImageData(pixels, 0, 0);
+  context.imageSmoothingEnabled = false;
+  context.drawImage(bitmap, MARGIN.left, MARGIN.top, plotWidth, plotHeight);
+  const cell = plotHeight / ROWS, column = plotWidth / columns.length;
+  if (full.cuts && t < LAST - 2) {  // below the cut: say so instead of leaving it empty
+    context.textAlign = 'center';
+    context.textBaseline = 'middle';
+    context.fillText(T.not_in_cut, MARGIN.left + plotWidth / 2, MARGIN.top + (t + 1 + (LAST - t) / 2 + 0.5) * cell);
+  }
+  rowTicks(context, MARGIN.left - 4, MARGIN.top, cell);
+  marker(context, MARGIN.left - 1, MARGIN.top + (t + 0.5) * cell);
+  context.strokeStyle = CURSOR;
+  context.lineWidth = 1.5;
+  context.strokeRect(MARGIN.left, MARGIN.top + t * cell, plotWidth, cell);
+  if (view.unit && view.unit.model === reading.name && view.unit.direction === direction) {
+    context.strokeStyle = ink;
+    context.strokeRect(MARGIN.left + columns.indexOf(view.unit.unit) * column, MARGIN.top, column, plotHeight);
+  }
+  const focus = view.focus[reading.name + direction];
+  if (focus !== undefined && document.activeElement === canvas) {
+    context.setLineDash([3, 2]);
+    context.strokeRect(MARGIN.left + focus * column, MARGIN.top, column, plotHeight);
+    context.setLineDash([]);
+  }
+  // unit axis: numbers only when the columns are in number order
+  context.fillStyle = ink;
+  context.textAlign = 'center';
+  context.textBaseline = 'top';
+  if (!view.sorted) {
+    for (let j = 0; j < columns.length; j += columns.length > 64 ? 32 : 16) {
+      context.fillText(j, MARGIN.left + (j + 0.5) * column, MARGIN.top + plotHeight + 2);
+    }
+  }
+  context.fillText(format(T.axis_units, {order: view.sorted ? T.order_peak : T.order_number}),
+                   MARGIN.left + plotWidth / 2, MARGIN.top + plotHeight + 15);
+  colourBar(context, width - MARGIN.right + 10, MARGIN.top, plotHeight, scale, signed);
+  canvas.setAttribute('aria-label', format(T.heatmap_alt, {
+    quantity: T.quantities[quantity], units: columns.length, direction: directionName, row: t,
+    unit: best.unit, value: fixed(best.shown ?? 0, 2)}));
+}
+
+function colourBar(context, x, top, height, scale, signed) {
+  for (let k = 0; k < height; k++) {
+    const f = 1 - k / height;
+    context.fillStyle = css(colour(signed ? (2 * f - 1) * scale : f, scale, signed));
+    context.fillRect(x, top + k, 10, 1.5);
+  }
+  context.fillStyle = ink;
+  context.textAlign = 'left';
+  context.textBaseline = 'middle';
+  const ticks = signed ? [scale, 0, -scale] : [1, 0.5, 0];
+  ticks.forEach((v, k) => context.fillText(fixed(v, 2), x + 14, top + k * height / 2));
+}
+
+// ---- hover, focus and click on a heatmap cell
+function cellAt(canvas, reading, direction, event) {
+  const box = canvas.getBoundingClientRect();
+  const plotWidth = box.width - MARGIN.left - MARGIN.right, plotHeight = box.height - MARGIN.top - MARGIN.bottom;
+  const x = event.clientX - box.left - MARGIN.left, y = event.clientY - box.top - MARGIN.top;
+  if (x < 0 || y < 0 || x >= plotWidth || y >= plotHeight) return null;
+  const full = withStates(reading);
+  const columns = columnsOf(full, direction);
+  return {row: Math.floor(y / plotHeight * ROWS), column: Math.floor(x / plotWidth * columns.length), columns: columns};
+}
+
+function showTooltip(reading, direction, row, unit, x, y) {
+  const full = withStates(reading);
+  const v = stateAt(full, view.quantity, view.cursor, row, direction, unit);
+  const shown = v === null ? T.not_in_cut : fixed(v, 2);
+  tooltip.textContent = format(T.tooltip, {
+    model: reading.name, direction: reading.directions === 2 ? T.directions[direction] : T.directions[0],
+    row: row, unit: unit, quantity: T.quantities[view.quantity], value: shown});
+  Object.assign(tooltip.dataset, {model: reading.name, direction: direction, row: row, unit: unit, value: shown});
+  const box = root.getBoundingClientRect();
+  tooltip.style.left = Math.min(x - box.left + 12, box.width - 260) + 'px';
+  tooltip.style.top = (y - box.top + 14) + 'px';
+  tooltip.hidden = false;
+}
+
+function listen(canvas, name, direction) {
+  canvas.addEventListener('mousemove', (event) => {
+    const reading = view.readings[name];
+    const at = withStates(reading) && cellAt(canvas, reading, direction, event);
+    if (!at) { tooltip.hidden = true; return; }
+    showTooltip(reading, direction, at.row, at.columns[at.column], event.clientX, event.clientY);
+  });
+  canvas.addEventListener('mouseleave', () => { tooltip.hidden = true; });
+  canvas.addEventListener('click', (event) => {
+    const reading = view.readings[name];
+    const at = withStates(reading) && cellAt(canvas, reading, direction, event);
+    if (at) inspect(name, direction, at.columns[at.column]);
+  });
+  // keyboard: up/down choose a unit column, Enter inspects it; the tooltip says its value at the cursor row
+  canvas.addEventListener('keydown', (event) => {
+    const reading = view.readings[name];
+    const full = withStates(reading);
+    if (!full) return;
+    const key = name + direction, columns = columnsOf(full, direction);
+    let focus = view.focus[key] ?? 0;
+    if (event.key === 'ArrowUp' || event.key === 'ArrowDown') {
+      focus = (focus + (event.key === 'ArrowUp' ? 1 : -1) + columns.length) % columns.length;
+    } else if (event.key === 'Enter') {
+      inspect(name, direction, columns[focus]);
+    } else return;
+    event.preventDefault();
+    view.focus[key] = focus;
+    paint();
+    const box = canvas.getBoundingClientRect();
+    const column = (box.width - MARGIN.left - MARGIN.right) / columns.length;
+    showTooltip(reading, direction, view.cursor, columns[focus], box.left + MARGIN.left + focus * column,
+                box.top + MARGIN.top);
+  });
+  canvas.addEventListener('focus', () => { view.focus[name + direction] ??= 0; paint(); });
+  canvas.addEventListener('blur', () => { tooltip.hidden = true; paint(); });
+}
+
+// ---- the unit panel
+function ask(name, unit) {  // exact numbers of the unit's step: answered in props.steps
+  view.steps = null;
+  view.asked += 1;
+  trigger('inspect', {model: name, unit: unit, id: view.asked});
+}
+
+function inspect(name, direction, unit) {
+  view.unit = {model: name, direction: direction, unit: unit};
+  if (!view.steps || view.steps.model !== name || view.steps.unit !== unit) {
+    ask(name, unit);
+  }
+  paint();
+  unitPanel.scrollIntoView({block: 'nearest'});
+}
+
+// The panel's elements are built when the chosen unit or the reading changes; moving the cursor
+// only repaints them (rebuilding canvases on every step costs a layout each).
+let panelFor = null;
+
+function paintUnitPanel(t) {
+  const chosen = view.unit;
+  const reading = chosen && view.readings[chosen.model];
+  const full = reading && withStates(reading);
+  if (!full || chosen.unit >= full.units) {
+    if (panelFor !== 'hint') {
+      unitPanel.textContent = '';
+      if (Object.keys(view.readings).length) make('p', {class: 'hint', text: T.unit_hint}, unitPanel);
+      panelFor = Object.keys(view.readings).length ? 'hint' : null;
+    }
+    return;
+  }
+  if (!panelFor || panelFor.full !== full || panelFor.unit !== chosen) {
+    buildUnitPanel(chosen, full);
+    panelFor = {full: full, unit: chosen};
+  }
+  for (const figure of unitPanel.querySelectorAll('.unit-plots figure')) {
+    const quantity = figure.dataset.quantity;
+    const values = [];
+    for (let r = 0; r < ROWS; r++) values.push(stateAt(full, quantity, t, r, chosen.direction, chosen.unit));
+    figure.querySelector('figcaption').textContent = T.quantities[quantity] + ' = ' + fixed(values[t] ?? 0, 2);
+    const canvas = figure.querySelector('canvas');
+    paintUnitLine(canvas, values, t, SIGNED[quantity] ? full.scale[quantity] : null);
+    canvas.setAttribute('aria-label', T.quantities[quantity] + ': ' + values.map((v) => (v === null ? '' : fixed(v, 2))).join(' '));
+  }
+  const tint = [];
+  for (let r = 0; r < ROWS; r++) tint.push(stateAt(full, 'hidden', t, r, chosen.direction, chosen.unit));
+  tint.scale = full.scale.hidden;
+  paintInput(unitPanel.querySelector('figure.tinted canvas'), reading, t, tint);
+  const step = unitPanel.querySelector('.step');
+  step.textContent = '';
+  paintStep(step, full, t);
+}
+
+function buildUnitPanel(chosen, full) {
+  unitPanel.textContent = '';
+  const directionName = full.directions === 2 ? T.directions[chosen.direction] : T.directions[0];
+  const header = make('div', {class: 'unit-header'}, unitPanel);
+  make('h3', {text: format(T.unit_title, {unit: chosen.unit, model: chosen.model, direction: directionName})}, header);
+  const numberLabel = make('label', {text: T.unit_number + ' '}, header);
+  const number = make('input', {type: 'number', min: 0, max: full.units - 1, value: chosen.unit}, numberLabel);
+  number.addEventListener('change', () => {
+    const j = Math.max(0, Math.min(full.units - 1, parseInt(number.value, 10) || 0));
+    inspect(chosen.model, chosen.direction, j);
+  });
+  if (full.directions === 2) {
+    const directionLabel = make('label', {text: T.direction + ' '}, header);
+    const select = make('select', {}, directionLabel);
+    T.directions.forEach((text, d) => { const o = make('option', {value: d, text: text}, select); o.selected = d === chosen.direction; });
+    select.addEventListener('change', () => inspect(chosen.model, parseInt(select.value, 10), chosen.unit));
+  }
+  const close = make('button', {type: 'button', text: T.close}, header);
+  close.addEventListener('click', () => { view.unit = null; paint(); });
+  const plots = make('div', {class: 'unit-plots'}, unitPanel);
+  for (const quantity of QUANTITIES) {
+    if (!full.states[quantity]) continue;
+    const figure = make('figure', {'data-quantity': quantity}, plots);
+    make('canvas', {role: 'img'}, figure);
+    make('figcaption', {}, figure);
+  }
+  const seen = make('figure', {class: 'tinted'}, unitPanel);
+  make('canvas', {role: 'img', 'aria-label': format(T.tinted, {unit: chosen.unit})}, seen);
+  make('figcaption', {text: format(T.tinted, {unit: chosen.unit})}, seen);
+  make('div', {class: 'step', 'aria-live': 'polite'}, unitPanel);
+}
+
+function paintUnitLine(canvas, values, t, scale) {
+  const height = 70;
+  const [context, width] = fit(canvas, height);
+  const low = scale === null ? 0 : -scale, high = scale === null ? 1 : scale;
+  const x = (r) => 4 + r / LAST * (width - 8);
+  const y = (v) => 4 + (high - v) / (high - low) * (height - 8);
+  context.strokeStyle = 'rgba(128,128,128,0.5)';
+  context.beginPath();
+  context.moveTo(x(0), y(0));
+  context.lineTo(x(LAST), y(0));
+  context.stroke();
+  context.strokeStyle = ink;
+  context.lineWidth = 1.5;
+  context.beginPath();
+  let started = false;
+  values.forEach((v, r) => {
+    if (v === null) return;
+    if (started) context.lineTo(x(r), y(v)); else context.moveTo(x(r), y(v));
+    started = true;
+  });
+  context.stroke();
+  context.strokeStyle = CURSOR;
+  context.beginPath();
+  context.moveTo(x(t), 2);
+  context.lineTo(x(t), height - 2);
+  context.stroke();
+  if (values[t] !== null) {
+    context.fillStyle = CURSOR;
+    context.beginPath();
+    context.arc(x(t), y(values[t]), 3.5, 0, 2 * Math.PI);
+    context.fill();
+  }
+}
+
+function paintStep(box, reading, t) {
+  const chosen = view.unit, steps = view.steps;
+  const directionName = reading.directions === 2 ? T.directions[chosen.direction] : T.directions[0];
+  make('h4', {text: format(T.step_title, {row: t, unit: chosen.unit, direction: directionName})}, box);
+  if (!steps || steps.model !== chosen.model || steps.unit !== chosen.unit) {
+    make('p', {text: T.step_loading}, box);
+    return;
+  }
+  const d = chosen.direction;
+  const at = (name) => steps[name][t][d];
+  const features = reading.units * reading.directions;  // the layer below's output
+  make('p', {text: reading.layers > 1 ? format(T.step_input_stacked, {row: t, features: features})
+                                      : format(T.step_input_one, {row: t})}, box);
+  if (d === 1) make('p', {text: format(T.step_backward_start, {row: t})}, box);
+  const table = make('table', {class: 'step-terms'}, box);
+  const head = make('tr', {}, table);
+  for (const text of [T.step_gate, T.step_from_input, T.step_from_state, T.step_bias, T.step_pre, T.step_value]) {
+    make('th', {scope: 'col', text: text}, head);
+  }
+  ['input', 'forget', 'candidate', 'output'].forEach((gate, k) => {
+    const tr = make('tr', {'data-gate': gate}, table);
+    make('th', {scope: 'row', text: T.gate_names[gate]}, tr);
+    for (const term of ['input', 'recurrent', 'bias', 'pre']) make('td', {'data-term': term, text: fixed(at(term)[k], 4)}, tr);
+    make('td', {'data-term': 'gate', text: fixed(at('gates')[k], 4)}, tr);
+  });
+  const [i, f, g, o] = at('gates').map((v) => fixed(v, 4));
+  const cPrev = fixed(at('c_prev'), 4), cell = fixed(at('cell'), 4), hidden = fixed(at('hidden'), 4);
+  make('p', {'data-term': 'c_prev', text: format(T.step_c_prev, {value: cPrev})}, box);
+  make('p', {'data-term': 'cell', text: format(T.step_cell, {f: f, c_prev: cPrev, i: i, g: g, value: cell})}, box);
+  make('p', {'data-term': 'hidden', text: format(T.step_hidden, {o: o, c: cell, value: hidden})}, box);
+}
+
+// ---- the status line, the cursor's sentence, and everything at the cursor
+function paintStatus() {
+  const value = element.explorerValue;
+  const readings = Object.values(view.readings);
+  status.textContent = '';
+  if (!readings.length) {
+    make('p', {text: value && value.problem && !value.nothing_drawn ? value.problem : T.nothing_drawn}, status);
+    return;
+  }
+  for (const reading of readings) {
+    const line = make('p', {}, status);
+    make('strong', {text: format(T.reads, {model: reading.name, digit: reading.digit,
+                                           percent: percent(reading.probabilities[LAST][reading.digit])})}, line);
+    let rest = '; ' + format(T.first_led, {row: reading.first_led});
+    if (reading.led_for_good !== reading.first_led) rest += '; ' + format(T.led_for_good, {row: reading.led_for_good});
+    if (!reading.full) rest += ' (' + T.while_drawing + ')';
+    line.append(rest);
+  }
+}
+
+function paint() {
+  const start = performance.now();
+  ink = getComputedStyle(root).color;
+  const t = view.cursor;
+  slider.value = t;
+  rowText.textContent = format(T.row_value, {row: t});
+  now.textContent = Object.values(view.readings).map((reading) => {
+    const row = reading.probabilities[t];
+    const leader = argmax(row);
+    return format(T.after_row, {row: t, model: reading.name, digit: leader, percent: percent(row[leader])});
+  }).join(' ');
+  for (const section of models.querySelectorAll('section.model')) {
+    const reading = view.readings[section.dataset.model];
+    paintInput(section.querySelector('canvas.input'), reading, t);
+    paintLines(section.querySelector('canvas.lines'), reading, t);
+    paintTable(section.querySelector('table'), reading, t);
+    section.querySelectorAll('canvas.heatmap').forEach((canvas) => paintHeatmap(canvas, reading, +canvas.dataset.direction, t));
+    section.classList.toggle('drawing', !reading.full);
+  }
+  paintUnitPanel(t);
+  probe.paints += 1;
+  probe.paintMs.push(performance.now() - start);
+  if (probe.paintMs.length > 500) probe.paintMs.shift();
+}
+
+function moveTo(row) {
+  view.cursor = Math.max(0, Math.min(LAST, row));
+  paint();
+}
+
+function stop() {
+  clearInterval(view.timer);
+  view.timer = null;
+  play.textContent = T.play;
+  play.setAttribute('aria-pressed', 'false');
+}
+
+function togglePlay() {
+  if (view.timer) { stop(); return; }
+  if (view.cursor === LAST) moveTo(0);
+  probe.played = [view.cursor];
+  play.textContent = T.pause;
+  play.setAttribute('aria-pressed', 'true');
+  view.timer = setInterval(() => {
+    moveTo(view.cursor + 1);
+    probe.played.push(view.cursor);
+    if (view.cursor === LAST) stop();
+  }, PLAY_MS);
+}
+
+slider.addEventListener('input', () => { stop(); moveTo(parseInt(slider.value, 10)); });
+play.addEventListener('click', togglePlay);
+// Left/right, Home/End and space move the cursor from anywhere but a field that uses those keys.
+document.addEventListener('keydown', (event) => {
+  const target = event.target;
+  const field = target.closest && target.closest('input, textarea, select, [contenteditable], .ink');
+  if (field || event.altKey || event.ctrlKey || event.metaKey || !Object.keys(view.readings).length) return;
+  const moves = {ArrowLeft: view.cursor - 1, ArrowRight: view.cursor + 1, Home: 0, End: LAST};
+  if (event.key in moves) { stop(); moveTo(moves[event.key]); }
+  else if (event.key === ' ' && target.tagName !== 'BUTTON' && target.tagName !== 'SUMMARY') togglePlay();
+  else return;
+  event.preventDefault();
+});
+
+function show() {
+  const value = props.value || {};
+  element.explorerValue = value;
+  const names = Object.keys(value.readings || {});
+  const before = Object.keys(view.readings).join();
+  view.readings = {};
+  for (const name of names) {
+    const reading = prepare(name, value.readings[name]);
+    if (reading.full) view.kept[name] = reading;
+    view.readings[name] = reading;
+  }
+  if (names.join() !== before || models.querySelectorAll('section.model').length !== names.length) buildModels();
+  if (view.unit && !view.readings[view.unit.model]) view.unit = null;
+  if (names.length && Object.values(view.readings).every((r) => r.full)) view.steps = null;  // a new drawing
+  if (view.unit && !view.steps && Object.values(view.readings).every((r) => r.full)) ask(view.unit.model, view.unit.unit);
+  paintStatus();
+  paint();
+}
+
+watch('value', show);
+watch('steps', () => {
+  if (props.steps && props.steps.id === view.asked) { view.steps = props.steps; paint(); }
+});
+new ResizeObserver(() => requestAnimationFrame(paint)).observe(root);
+show();
+root.dataset.ready = 'true';

@@ -1,0 +1,70 @@
+"""Every text the page's own scripts show, in one place: handed to the browser through props,
+so that the page can be translated (gr.I18n) without touching the .js files.
+`{name}` marks a value the script fills in."""
+
+EXPLORER = {
+    "nothing_drawn": "Nothing drawn yet: draw a digit on the canvas, upload an image, or pick an example.",
+    "reads": "{model} reads a {digit} ({percent})",
+    "first_led": "first led at row {row}",
+    "led_for_good": "lost the lead later, led for good from row {row}",
+    "while_drawing": "reading while you draw; states when you lift the pen",
+    "after_row": "After row {row}, {model} leans to {digit} ({percent}).",
+    "row": "Row (timestep)",
+    "row_value": "row {row} of 27",
+    "play": "Play the 28 rows",
+    "pause": "Pause",
+    "show": "Show in the heatmaps",
+    "quantities": {"hidden": "Hidden state h", "cell": "Cell state c", "input": "Input gate i",
+                   "forget": "Forget gate f", "candidate": "Candidate g", "output": "Output gate o"},
+    "sort": "Sort units by the row where each peaks",
+    "directions": ["forward", "backward"],
+    "lstm_about": "reads top-down, one row per step",
+    "backward_note": "One clock: at cursor row t, both directions show the model on the image cut after "
+                     "row t, which is what its answer after row t used. Backward starts at row t and reads up "
+                     "to row 0; its state at row 0 goes to the answer. Rows below t are not in the cut image.",
+    "seen": "What the network sees, and each row's importance",
+    "seen_alt": "The 28 by 28 input; rows after {row} are not read yet. The most important row is row {top}.",
+    "lines": "Probability of each digit after each row",
+    "lines_alt": "Probability of each digit after each row; {digit} ends on top.",
+    "probabilities_caption": "Answer after row {row}",
+    "digit": "digit",
+    "heatmap": "{quantity}, {direction}: rows x units",
+    "heatmap_alt": "{quantity} of {units} units over 28 rows, {direction}; at row {row} the largest is unit {unit} ({value}). Hover or focus for values, click a unit to inspect it.",
+    "axis_row": "row",
+    "axis_units": "units {order}",
+    "order_peak": "(sorted by peak row)",
+    "order_number": "(by number)",
+    "importance": "importance",
+    "not_in_cut": "not in the cut image",
+    "tooltip": "{model} {direction} · row {row} · unit {unit} · {quantity} = {value}",
+    "unit_title": "Unit {unit} of {model}, {direction}",
+    "unit_number": "Unit",
+    "direction": "Direction",
+    "close": "Close",
+    "unit_hint": "Click a unit in a heatmap (or focus a heatmap, press up/down to choose a unit and Enter) to inspect it.",
+    "tinted": "Input rows tinted by unit {unit}'s hidden state (red positive, blue negative)",
+    "step_title": "The step at row {row}, unit {unit}, {direction}",
+    "step_loading": "Asking the server for the exact numbers…",
+    "step_input_one": "x_t is pixel row {row} (28 numbers, shown above).",
+    "step_input_stacked": "x_t is the output of the layer below at row {row} ({features} numbers), computed from pixel row {row} (shown above).",
+    "step_backward_start": "Backward, row {row} is the first row the cut image gives it, so it starts from h = 0 and c = 0.",
+    "step_gate": "gate",
+    "step_from_input": "W_ih·x_t",
+    "step_from_state": "W_hh·h_prev",
+    "step_bias": "bias",
+    "step_pre": "z (sum)",
+    "step_value": "value",
+    "gate_names": {"input": "input i = σ(z)", "forget": "forget f = σ(z)", "candidate": "candidate g = tanh(z)",
+                   "output": "output o = σ(z)"},
+    "step_c_prev": "c_prev (cell after the previous step) = {value}",
+    "step_cell": "c_t = f·c_prev + i·g = {f} × {c_prev} + {i} × {g} = {value}",
+    "step_hidden": "h_t = o·tanh(c_t) = {o} × tanh({c}) = {value}",
+    "legend_title": "How to read these pictures",
+    "legend": "Rows run top (row 0) to bottom (row 27); the orange mark is the row at the cursor. In the "
+              "heatmaps each column is one unit: red is positive, blue negative, white zero; gates run from "
+              "dark violet (0) to yellow (1). Faded rows are not read yet. The red bars beside the input show "
+              "how much the final answer's probability drops when that row alone is blanked, relative to the "
+              "most important row.",
+}
+
+CANVAS = {"canvas": "drawing canvas: draw a digit with a mouse, pen or finger", "undo": "Undo", "clear": "Clear"}
