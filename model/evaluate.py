@@ -7,12 +7,10 @@ import sys
 from pathlib import Path
 
 import torch
-from torchvision.datasets import ImageFolder
 
 from model import checkpoint
-from model.data import DataUnavailable, data_root, load_mnist
+from model.data import DataUnavailable, data_root, drawing_files, load_mnist, read_drawing
 from model.network import CLASSES, RowClassifier
-from model.preprocess import UnreadableImage, read_image, to_mnist
 
 
 @torch.inference_mode()
@@ -26,23 +24,14 @@ def confusion(labels: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:
     return torch.bincount(labels * CLASSES + predictions, minlength=CLASSES * CLASSES).view(CLASSES, CLASSES)
 
 
-def read_drawing(path: Path) -> tuple[torch.Tensor | None, str | None]:
-    """(input, problem): a drawing file as the app would see it, or why it has none."""
-    try:
-        image = to_mnist(read_image(path))
-    except UnreadableImage as error:
-        return None, str(error)
-    return (image, None) if image is not None else (None, "nothing drawn")
-
-
 def evaluate_drawings(model: RowClassifier, folder: Path) -> dict:
     """Accuracy on an ImageFolder layout (folder/<digit>/<file>); blank or unreadable files count as wrong."""
-    found = ImageFolder(str(folder), loader=str)
-    if not all(name.isdigit() and len(name) == 1 for name in found.classes):
-        raise ValueError(f"{folder}: its subfolders must be named by digit (0-9), found {found.classes}")
-    paths = [path for path, _ in found.samples]
-    labels = [int(found.classes[index]) for _, index in found.samples]
-    drawings, problems = zip(*[read_drawing(Path(path)) for path in paths])
+    files = drawing_files(folder)
+    if not files:
+        raise ValueError(f"{folder}: no drawings found in its digit subfolders")
+    paths = [str(path) for path, _ in files]
+    labels = [digit for _, digit in files]
+    drawings, problems = zip(*[read_drawing(path) for path, _ in files])
     usable = [i for i, x in enumerate(drawings) if x is not None]
     predicted = [None] * len(paths)
     if usable:
