@@ -1,6 +1,6 @@
 """What the app's events do, as plain functions of plain values: testable without a browser."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +51,18 @@ def read(reader: Reader, image: torch.Tensor | None, mode: str) -> dict[str, Rea
     return {name: reader.read(name, [image])[0] for name in MODES[mode]}
 
 
+def candidates(probabilities: np.ndarray, unsure_below: float) -> list[int]:
+    """The answer, or the two likeliest digits when the top probability is under the model's
+    threshold (chosen on validation drawings, recorded in its card): the model is unsure."""
+    ranked = np.argsort(-probabilities, kind="stable")
+    return [int(d) for d in ranked[: 1 if probabilities[ranked[0]] >= unsure_below else 2]]
+
+
+def unsure_text(choices: list[int]) -> str:
+    """ "7 or 1?" for an unsure answer; nothing for a sure one."""
+    return f"unsure: **{choices[0]} or {choices[1]}?**" if len(choices) > 1 else ""
+
+
 def answer(reading: Reading) -> dict[str, float]:
     """The final answer's class probabilities, for gr.Label."""
     return {str(digit): float(p) for digit, p in enumerate(reading.probabilities)}
@@ -82,15 +94,16 @@ def panel_values(reading: Reading | None, cursor: int, quantity: str = QUANTITIE
     ]
 
 
-def status(readings: dict[str, Reading], problem: str | None, cursor: int) -> str:
-    """One line that says what the network(s) answered, and what they thought after row `cursor`."""
+def status(readings: dict[str, Reading], problem: str | None, cursor: int, unsure_below: dict[str, float]) -> str:
+    """One line that says what the network(s) answered (and whether unsure), and what they thought after row `cursor`."""
     if problem or not readings:
         return problem or NOTHING_DRAWN
     parts = []
     for name, reading in readings.items():
         now = reading.row_probabilities[cursor]
+        unsure = unsure_text(candidates(reading.probabilities, unsure_below[name]))
         parts.append(
-            f"**{name}** reads a **{reading.digit}** ({reading.probabilities.max():.0%}); "
+            f"**{name}** reads a **{reading.digit}** ({reading.probabilities.max():.0%}){', ' + unsure if unsure else ''}; "
             f"after row {cursor} it leans to {int(now.argmax())} ({now.max():.0%}); "
             f"the final answer led from row {first_top_row(reading.row_probabilities)} on"
         )
@@ -104,12 +117,15 @@ class Shown:
     image: torch.Tensor | None = None
     problem: str | None = NOTHING_DRAWN
     readings: dict[str, Reading] = field(default_factory=dict)
+    unsure_below: dict[str, float] = field(default_factory=dict)  # each model's threshold, from its card
+    source: str | None = None  # "canvas" or "image": what `drawing` is, for the feedback control
+    drawing: object = None  # the canvas value, uploaded file path or example picture it was read from
 
 
 def scrub(shown: Shown, cursor: int, quantity: str = QUANTITIES[0]) -> list:
     """Every picture with the cursor at row `cursor`: status, then each model's panel (empty when not shown)."""
     cursor = min(max(int(cursor), 0), LAST_ROW)
-    values = [status(shown.readings, shown.problem, cursor)]
+    values = [status(shown.readings, shown.problem, cursor, shown.unsure_below)]
     for name in ("LSTM", "BiLSTM"):
         values += panel_values(shown.readings.get(name), cursor, quantity)
     return values
@@ -118,7 +134,7 @@ def scrub(shown: Shown, cursor: int, quantity: str = QUANTITIES[0]) -> list:
 def draw(reader: Reader, source: str, value, mode: str, cursor: int, quantity: str = QUANTITIES[0]) -> list:
     """A new canvas drawing or upload: [Shown, *scrub outputs]."""
     image, problem = prepare(source, value)
-    shown = Shown(image, problem, read(reader, image, mode))
+    shown = Shown(image, problem, read(reader, image, mode), reader.unsure_below, source, value)
     return [shown, *scrub(shown, cursor, quantity)]
 
 
@@ -132,7 +148,7 @@ def draw_example(reader: Reader, examples: list, index, mode: str, cursor: int, 
 
 def switch(reader: Reader, shown: Shown, mode: str, cursor: int, quantity: str = QUANTITIES[0]) -> list:
     """The same input read by the model(s) of another mode: [Shown, *scrub outputs]."""
-    shown = Shown(shown.image, shown.problem, read(reader, shown.image, mode))
+    shown = replace(shown, readings=read(reader, shown.image, mode), unsure_below=reader.unsure_below)
     return [shown, *scrub(shown, cursor, quantity)]
 
 
@@ -154,8 +170,11 @@ def classify(reader: Reader, images: list, models: list[str]) -> list[dict]:
             prepared.setdefault(model, []).append((i, tensor))
     for model, items in prepared.items():
         for (i, _), rows in zip(items, reader.answers(model, [t for _, t in items])):
+            choices = candidates(rows[-1], reader.unsure_below[model])
             results[i] = {
-                "digit": int(rows[-1].argmax()),
+                "digit": choices[0],
+                "unsure": len(choices) > 1,
+                "candidates": choices,
                 "nothing_drawn": False,
                 "model": model,
                 "probabilities": np.round(rows[-1].astype(float), 6).tolist(),

@@ -8,7 +8,7 @@ import gradio as gr
 from PIL import Image
 from torchvision.datasets import MNIST
 
-from demo import events
+from demo import events, feedback
 from demo.canvas import InkCanvas
 from demo.components import ImageFile, InlinePicture
 from demo.guard import Blocks
@@ -95,6 +95,21 @@ def panel(name: str, reader: Reader, visible: bool) -> tuple[gr.Column, list]:
     return column, [answer, seen, probabilities, states]
 
 
+def feedback_controls(shown: gr.State) -> None:
+    """"That's wrong, it's a __" under the answer, only where the host turned saving on."""
+    where = feedback.folder()
+    if where is None:
+        return
+    logger = feedback.ImageFolderLogger()
+    logger.setup([shown], where)
+    gr.Markdown(feedback.NOTICE, elem_id="feedback-notice")
+    with gr.Row():
+        digit = gr.Dropdown([str(d) for d in range(10)], value=None, label="That's wrong, it's a", elem_id="feedback-digit")
+        save = gr.Button("Save", elem_id="feedback-save")
+    said = gr.Markdown(elem_id="feedback-said")
+    save.click(partial(feedback.correct, logger), [shown, digit], said, api_visibility="private")
+
+
 def build(reader: Reader) -> gr.Blocks:
     with Blocks(title="rowscan", analytics_enabled=False, delete_cache=(600, 1800)) as app:
         gr.Markdown(INTRO)
@@ -117,6 +132,7 @@ def build(reader: Reader) -> gr.Blocks:
                 gr.Markdown(LEGEND)
             with gr.Column(scale=3):
                 status = gr.Markdown(events.NOTHING_DRAWN, elem_id="status")
+                feedback_controls(shown)
                 with gr.Row():
                     lstm_column, lstm_outputs = panel("LSTM", reader, visible=True)
                     bilstm_column, bilstm_outputs = panel("BiLSTM", reader, visible=False)

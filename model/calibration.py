@@ -2,6 +2,7 @@
 
 import torch
 
+DEFAULT_UNSURE_BELOW = 0.5  # for a card that records no threshold of its own
 BINS = 15
 UNSURE_ACCURACY = 0.8  # an unsure answer is one that validation shows wrong at least 1 time in 5
 THRESHOLDS = [t / 100 for t in range(30, 100)]

@@ -187,20 +187,20 @@ def draw(template: Template, rng: random.Random) -> Image.Image:
     return image
 
 
-def drawings(split: str, per_digit: int, seed: int) -> list[tuple[Image.Image, int]]:
-    """`per_digit` drawings of each digit, spread evenly over the split's templates for it."""
+def drawings(split: str, per_digit: int, seed: int):
+    """(image, digit): `per_digit` drawings of each digit, spread evenly over the split's templates
+    for it, made one at a time (a thousand large canvases would take gigabytes)."""
     rng = random.Random(f"{split}-{seed}")
-    made = []
     for digit in range(10):
         own = [template for template in templates(split) if template.digit == digit]
-        made += [(draw(own[n % len(own)], rng), digit) for n in range(per_digit)]
-    return made
+        for n in range(per_digit):
+            yield draw(own[n % len(own)], rng), digit
 
 
 def inputs(split: str, per_digit: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """The drawings as the app's 28x28 inputs (N, 28, 28) and their labels (N,)."""
-    images, labels = zip(*drawings(split, per_digit, seed))
-    return torch.stack([to_mnist(image) for image in images]), torch.tensor(labels)
+    images, labels = zip(*[(to_mnist(image), digit) for image, digit in drawings(split, per_digit, seed)])
+    return torch.stack(images), torch.tensor(labels)
 
 
 def write_folder(root: Path, split: str, per_digit: int, seed: int) -> int:

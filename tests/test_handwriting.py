@@ -33,7 +33,7 @@ def test_the_styles_the_issue_names_are_all_there_in_training_and_held_out():
 
 
 def test_drawings_vary_in_canvas_pen_and_place_and_are_repeatable():
-    made = drawings("train", per_digit=6, seed=1)
+    made = list(drawings("train", per_digit=6, seed=1))
     assert [digit for _, digit in made] == [d for d in range(10) for _ in range(6)]
     sizes = {image.size[0] for image, _ in made}
     assert min(sizes) < 400 and max(sizes) > 700
@@ -44,7 +44,7 @@ def test_drawings_vary_in_canvas_pen_and_place_and_are_repeatable():
     assert min(centres) < 0.35 and max(centres) > 0.65  # off-centre both ways
     again = drawings("train", per_digit=6, seed=1)
     assert all(np.array_equal(np.asarray(a), np.asarray(b)) for (a, _), (b, _) in zip(made, again))
-    other = drawings("train", per_digit=6, seed=2)
+    other = list(drawings("train", per_digit=6, seed=2))
     assert not np.array_equal(np.asarray(made[0][0]), np.asarray(other[0][0]))
 
 
@@ -61,7 +61,7 @@ def test_pens_run_from_hairline_to_fat_brush():
 
 def test_inputs_are_what_the_app_makes_of_each_drawing():
     images, labels = handwriting.inputs("held_out", per_digit=2, seed=5)
-    made = drawings("held_out", per_digit=2, seed=5)
+    made = list(drawings("held_out", per_digit=2, seed=5))
     assert images.shape == (20, 28, 28)
     assert labels.tolist() == [digit for _, digit in made]
     assert torch.equal(images[7], to_mnist(made[7][0]))
@@ -69,7 +69,7 @@ def test_inputs_are_what_the_app_makes_of_each_drawing():
 
 def test_extra_images_change_what_training_sees(tmp_path):
     folder = tmp_path / "feedback"
-    made = drawings("held_out", per_digit=1, seed=9)
+    made = list(drawings("held_out", per_digit=1, seed=9))
     for n, (image, digit) in enumerate(made):
         (folder / str(digit)).mkdir(parents=True, exist_ok=True)
         image.save(folder / str(digit) / f"{n}.png")
