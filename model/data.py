@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torchvision.datasets import MNIST, ImageFolder
+from torchvision.datasets.folder import IMG_EXTENSIONS
 from torchvision.transforms import v2
 
 from model import handwriting
@@ -78,9 +79,13 @@ INPUT_SUFFIX = ".input.png"  # the 28x28 input saved beside a drawing: not a dra
 
 def drawing_files(folder: Path) -> list[tuple[Path, int]]:
     """(path, digit) of every drawing in an ImageFolder layout, folder/<digit>/<file>."""
-    found = ImageFolder(str(folder), loader=str, allow_empty=True,
-                        is_valid_file=lambda path: path.lower().endswith((".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"))
-                        and not path.endswith(INPUT_SUFFIX))
+    if not Path(folder).is_dir():
+        raise ValueError(f"{folder}: no such folder of drawings")
+    try:
+        found = ImageFolder(str(folder), loader=str, allow_empty=True,
+                            is_valid_file=lambda path: path.lower().endswith(IMG_EXTENSIONS) and not path.endswith(INPUT_SUFFIX))
+    except FileNotFoundError as error:  # no subfolders at all
+        raise ValueError(f"{folder}: its subfolders must be named by digit (0-9), found none") from error
     if not all(name.isdigit() and len(name) == 1 for name in found.classes):
         raise ValueError(f"{folder}: its subfolders must be named by digit (0-9), found {found.classes}")
     return [(Path(path), int(found.classes[index])) for path, index in found.samples]

@@ -187,14 +187,21 @@ def draw(template: Template, rng: random.Random) -> Image.Image:
     return image
 
 
-def drawings(split: str, per_digit: int, seed: int):
-    """(image, digit): `per_digit` drawings of each digit, spread evenly over the split's templates
-    for it, made one at a time (a thousand large canvases would take gigabytes)."""
-    rng = random.Random(f"{split}-{seed}")
+def plan(split: str, per_digit: int) -> list[Template]:
+    """Which template each drawing comes from: `per_digit` per digit, spread evenly over its templates."""
+    made = []
     for digit in range(10):
         own = [template for template in templates(split) if template.digit == digit]
-        for n in range(per_digit):
-            yield draw(own[n % len(own)], rng), digit
+        made += [own[n % len(own)] for n in range(per_digit)]
+    return made
+
+
+def drawings(split: str, per_digit: int, seed: int):
+    """(image, digit) for each template of plan(), drawn one at a time (a thousand large canvases
+    held at once would take gigabytes)."""
+    rng = random.Random(f"{split}-{seed}")
+    for template in plan(split, per_digit):
+        yield draw(template, rng), template.digit
 
 
 def inputs(split: str, per_digit: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
