@@ -47,7 +47,7 @@ def summary(probabilities: torch.Tensor, labels: torch.Tensor, threshold: float)
         "accuracy": right.float().mean().item(),
         "unsure_below": threshold,
         "flagged": flagged.float().mean().item(),
-        "mistakes_flagged": (flagged & ~right).sum().item() / max((~right).sum().item(), 1),
+        "mistakes_flagged": (flagged & ~right).sum().item() / (~right).sum().item() if (~right).any() else None,
         "accuracy_when_sure": right[~flagged].float().mean().item() if (~flagged).any() else None,
         "accuracy_when_unsure": right[flagged].float().mean().item() if flagged.any() else None,
         "count": len(labels),

@@ -72,10 +72,10 @@ def evaluate_validation(model: RowClassifier, root: Path, card: dict, unsure_bel
 
 
 def calibration_line(name: str, figures: dict) -> str:
-    sure, unsure = figures["accuracy_when_sure"], figures["accuracy_when_unsure"]
+    sure, unsure, caught = figures["accuracy_when_sure"], figures["accuracy_when_unsure"], figures["mistakes_flagged"]
     return (f"{name}: accuracy {figures['accuracy']:.4f}, ECE {figures['ece']:.4f}; unsure below "
-            f"{figures['unsure_below']:.2f}: {figures['flagged']:.1%} flagged, holding {figures['mistakes_flagged']:.0%} "
-            f"of the mistakes; right {'-' if sure is None else f'{sure:.2%}'} when sure, "
+            f"{figures['unsure_below']:.2f}: {figures['flagged']:.1%} flagged, holding "
+            f"{'no' if caught is None else f'{caught:.0%} of the'} mistakes; right {'-' if sure is None else f'{sure:.2%}'} when sure, "
             f"{'-' if unsure is None else f'{unsure:.0%}'} when unsure ({figures['count']} images)")
 
 
