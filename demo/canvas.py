@@ -12,7 +12,7 @@ from gradio.data_classes import GradioRootModel
 from PIL import Image, ImageDraw
 from pydantic import model_validator
 
-from demo.sketches import pen_stroke
+from model.strokes import pen_stroke
 
 SIZE = 280  # canvas pixels (shown at up to 336 css px)
 BRUSH = 18  # brush width in canvas pixels, about an MNIST stroke at this size

@@ -1,6 +1,6 @@
 """What the app's events do, as plain functions of plain values: testable without a browser."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +10,7 @@ from demo import payload
 from demo.canvas import strokes_image
 from demo.guard import Refused
 from demo.inference import Reader
-from demo.payload import first_top_row
+from demo.payload import candidates, first_top_row
 from model.preprocess import read_image, to_mnist
 from model.step import unit_steps
 
@@ -48,6 +48,9 @@ class Shown:
 
     image: torch.Tensor | None = None
     problem: str | None = NOTHING_DRAWN
+    source: str | None = None  # "canvas" or "image": what `drawing` is, for the feedback control
+    drawing: object = None  # the canvas value, uploaded file path or example picture it was read from
+    answers: dict[str, int] = field(default_factory=dict)  # each shown model's digit, saved with a correction
 
 
 def explorer_value(reader: Reader, shown: Shown, mode: str, light: bool = False) -> dict:
@@ -58,11 +61,18 @@ def explorer_value(reader: Reader, shown: Shown, mode: str, light: bool = False)
     for name in MODES[mode]:
         if light:
             rows = reader.answers(name, [shown.image])[0]
-            value["readings"][name] = payload.light(shown.image.numpy(), rows)
+            value["readings"][name] = payload.light(shown.image.numpy(), rows, reader.unsure_below[name])
         else:
             reading = reader.read(name, [shown.image])[0]
-            value["readings"][name] = payload.full(reading, reader.models[name].config)
+            value["readings"][name] = payload.full(reading, reader.models[name].config, reader.unsure_below[name])
     return value
+
+
+def shown_with(reader: Reader, shown: Shown, mode: str, light: bool = False) -> list:
+    """[Shown with the answers of `mode`'s models, explorer payload]."""
+    value = explorer_value(reader, shown, mode, light)
+    shown.answers = {name: reading["digit"] for name, reading in value["readings"].items()}
+    return [shown, value]
 
 
 def pen_down(value) -> bool:
@@ -73,8 +83,8 @@ def pen_down(value) -> bool:
 def draw(reader: Reader, source: str, value, mode: str) -> list:
     """A new canvas drawing or upload: [Shown, explorer payload]; light while the pen is down."""
     image, problem = prepare(source, value)
-    shown = Shown(image, problem)
-    return [shown, explorer_value(reader, shown, mode, light=source == "canvas" and pen_down(value))]
+    shown = Shown(image, problem, source, value)
+    return shown_with(reader, shown, mode, light=source == "canvas" and pen_down(value))
 
 
 def draw_example(reader: Reader, examples: list, index, mode: str) -> list:
@@ -86,7 +96,7 @@ def draw_example(reader: Reader, examples: list, index, mode: str) -> list:
 
 def switch(reader: Reader, shown: Shown, mode: str) -> list:
     """The same input read by the model(s) of another mode: [Shown, explorer payload]."""
-    return [shown, explorer_value(reader, shown, mode)]
+    return shown_with(reader, shown, mode)
 
 
 def inspect(reader: Reader, shown: Shown, request) -> dict | None:
@@ -121,8 +131,11 @@ def classify(reader: Reader, images: list, models: list[str]) -> list[dict]:
             prepared.setdefault(model, []).append((i, tensor))
     for model, items in prepared.items():
         for (i, _), rows in zip(items, reader.answers(model, [t for _, t in items])):
+            choices = candidates(rows[-1], reader.unsure_below[model])
             results[i] = {
-                "digit": int(rows[-1].argmax()),
+                "digit": choices[0],
+                "unsure": len(choices) > 1,
+                "candidates": choices,
                 "nothing_drawn": False,
                 "model": model,
                 "probabilities": np.round(rows[-1].astype(float), 6).tolist(),

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from model import checkpoint
+from model.calibration import DEFAULT_UNSURE_BELOW
 from model.network import GATE_NAMES, RowClassifier, row_logits, trace
 
 CHECKPOINTS = Path(os.environ.get("ROWSCAN_CHECKPOINTS", Path(__file__).resolve().parent.parent / "checkpoints"))
@@ -69,6 +70,8 @@ class Reader:
         self.cards: dict[str, dict] = {}
         for name, file in MODEL_FILES.items():
             self.models[name], self.cards[name] = checkpoint.load(Path(folder) / file, self.device)
+        # Below its own threshold (chosen on validation drawings) a model's answer is flagged as unsure.
+        self.unsure_below = {name: float(card.get("unsure_below", DEFAULT_UNSURE_BELOW)) for name, card in self.cards.items()}
 
     def read(self, name: str, images: list[torch.Tensor]) -> list[Reading]:
         """Trace and row importance for a batch of (28, 28) inputs, in one call per model."""

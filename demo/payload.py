@@ -60,27 +60,36 @@ def states(reading) -> dict[str, np.ndarray]:
     return {name: found[name] for name in QUANTITIES if found.get(name) is not None}
 
 
-def answers(row_probabilities: np.ndarray) -> dict:
+def candidates(probabilities: np.ndarray, unsure_below: float) -> list[int]:
+    """The answer, or the two likeliest digits when the top probability is under the model's
+    threshold (chosen on validation drawings, recorded in its card): the model is unsure."""
+    ranked = np.argsort(-probabilities, kind="stable")
+    return [int(d) for d in ranked[: 1 if probabilities[ranked[0]] >= unsure_below else 2]]
+
+
+def answers(row_probabilities: np.ndarray, unsure_below: float) -> dict:
     first, for_good = lead_rows(row_probabilities)
     return {
         "digit": int(row_probabilities[-1].argmax()),
+        "candidates": candidates(row_probabilities[-1], unsure_below),
         "probabilities": np.round(row_probabilities.astype(float), DECIMALS).tolist(),
         "first_led": first,
         "led_for_good": for_good,
     }
 
 
-def light(image: np.ndarray, row_probabilities: np.ndarray) -> dict:
+def light(image: np.ndarray, row_probabilities: np.ndarray, unsure_below: float) -> dict:
     """What changes on screen during a stroke: the input and the answer after each row."""
-    return {"full": False, "image": encode(image), **answers(row_probabilities)}
+    return {"full": False, "image": encode(image), **answers(row_probabilities, unsure_below)}
 
 
-def full(reading, config) -> dict:
-    """Everything the explorer draws for one model's reading; `config` is its ModelConfig."""
+def full(reading, config, unsure_below: float) -> dict:
+    """Everything the explorer draws for one model's reading; `config` is its ModelConfig,
+    `unsure_below` the threshold under which it names two candidates."""
     return {
         "full": True,
         "image": encode(reading.image),
-        **answers(reading.row_probabilities),
+        **answers(reading.row_probabilities, unsure_below),
         "importance": np.round(reading.importance.astype(float), DECIMALS).tolist(),
         "units": config.hidden_size,
         "directions": config.directions,

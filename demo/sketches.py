@@ -4,19 +4,12 @@ Each digit is a list of strokes in a unit box (x right, y down), drawn the way a
 with a pen; `render` puts one on any canvas, in any size, place, stroke width and colours.
 """
 
-import math
 import random
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
-
-def arc(cx, cy, rx, ry, start, end, steps=24):
-    """Points on an ellipse from angle `start` to `end` in degrees (y down: 270 is the top)."""
-    return [
-        (cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
-        for a in (start + (end - start) * i / steps for i in range(steps + 1))
-    ]
+from model.strokes import arc, pen_stroke
 
 
 STROKES = {
@@ -45,14 +38,6 @@ class Style:
     slant: float = 0.0  # shear to the right, as a fraction of the height
     wobble: float = 0.0  # random offset of each point, as a fraction of the height
     seed: int = 0
-
-
-def pen_stroke(draw: ImageDraw.ImageDraw, points: list[tuple[float, float]], width: float, ink) -> None:
-    """A polyline with round joints and round caps, as a pen or a canvas brush leaves it."""
-    radius = width / 2
-    draw.line(points, fill=ink, width=max(1, round(width)), joint="curve")
-    for x, y in (points[0], points[-1]):
-        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=ink)
 
 
 def render(digit: int, style: Style = Style()) -> Image.Image:

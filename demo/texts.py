@@ -5,6 +5,7 @@ so that the page can be translated (gr.I18n) without touching the .js files.
 EXPLORER = {
     "nothing_drawn": "Nothing drawn yet: draw a digit on the canvas, upload an image, or pick an example.",
     "reads": "{model} reads a {digit} ({percent})",
+    "unsure": "unsure: {first} or {second}?",
     "first_led": "first led at row {row}",
     "led_for_good": "lost the lead later, led for good from row {row}",
     "while_drawing": "reading while you draw; states when you lift the pen",

@@ -11,7 +11,7 @@ import gradio as gr
 from PIL import Image
 from torchvision.datasets import MNIST
 
-from demo import events
+from demo import events, feedback
 from demo.canvas import InkCanvas
 from demo.components import ImageFile
 from demo.explorer import Explorer
@@ -63,6 +63,21 @@ def mnist_examples() -> list[tuple[Image.Image, str]]:
     ]
 
 
+def feedback_controls(shown: gr.State) -> None:
+    """"That's wrong, it's a __" under the answer, only where the host turned saving on."""
+    where = feedback.folder()
+    if where is None:
+        return
+    logger = feedback.ImageFolderLogger()
+    logger.setup([shown], where)
+    gr.Markdown(feedback.NOTICE, elem_id="feedback-notice")
+    with gr.Row():
+        digit = gr.Dropdown([str(d) for d in range(10)], value=None, label="That's wrong, it's a", elem_id="feedback-digit")
+        save = gr.Button("Save", elem_id="feedback-save")
+    said = gr.Markdown(elem_id="feedback-said")
+    save.click(partial(feedback.correct, logger), [shown, digit], said, api_visibility="private")
+
+
 def build(reader: Reader) -> gr.Blocks:
     with Blocks(title="rowscan", analytics_enabled=False, delete_cache=(600, 1800)) as app:
         gr.Markdown(INTRO, elem_id="intro")
@@ -81,6 +96,7 @@ def build(reader: Reader) -> gr.Blocks:
                                           object_fit="contain", allow_preview=False, interactive=False)
             with gr.Column(scale=3, min_width=320):
                 explorer = Explorer(EXPLORER, elem_id="explorer")
+                feedback_controls(shown)
         with gr.Row():
             for name in reader.models:
                 with gr.Accordion(f"About the {name} model", open=False):

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from torchvision.datasets import MNIST
+from torchvision.datasets import MNIST, ImageFolder
+from torchvision.datasets.folder import IMG_EXTENSIONS
 from torchvision.transforms import v2
 
-from model.preprocess import to_mnist
+from model import handwriting
+from model.preprocess import UnreadableImage, read_image, to_mnist
 
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "data"
 
@@ -62,6 +64,53 @@ def as_the_app_sees(images: torch.Tensor) -> torch.Tensor:
     """Each image passed through the app's preprocessing, which gives every digit MNIST's
     median stroke width: training on these teaches the model the inputs drawings become."""
     return torch.stack([to_mnist(image) for image in images.numpy()])
+
+
+def validation_set(splits: Splits, drawn_per_digit: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """What the best epoch and the unsure threshold are chosen on: the validation rows as the app
+    would give them, and drawings of the validation templates, which neither training nor the
+    held-out figures use."""
+    drawn, drawn_labels = handwriting.inputs("validation", drawn_per_digit, seed)
+    return torch.cat([as_the_app_sees(splits.val_images), drawn]), torch.cat([splits.val_labels, drawn_labels])
+
+
+INPUT_SUFFIX = ".input.png"  # the 28x28 input saved beside a drawing: not a drawing of its own
+
+
+def drawing_files(folder: Path) -> list[tuple[Path, int]]:
+    """(path, digit) of every drawing in an ImageFolder layout, folder/<digit>/<file>."""
+    if not Path(folder).is_dir():
+        raise ValueError(f"{folder}: no such folder of drawings")
+    try:
+        found = ImageFolder(str(folder), loader=str, allow_empty=True,
+                            is_valid_file=lambda path: path.lower().endswith(IMG_EXTENSIONS) and not path.endswith(INPUT_SUFFIX))
+    except FileNotFoundError as error:  # no subfolders at all
+        raise ValueError(f"{folder}: its subfolders must be named by digit (0-9), found none") from error
+    if not all(name.isdigit() and len(name) == 1 for name in found.classes):
+        raise ValueError(f"{folder}: its subfolders must be named by digit (0-9), found {found.classes}")
+    return [(Path(path), int(found.classes[index])) for path, index in found.samples]
+
+
+def read_drawing(path: Path) -> tuple[torch.Tensor | None, str | None]:
+    """(input, problem): a drawing file as the app would see it, or why it has none."""
+    try:
+        image = to_mnist(read_image(path))
+    except UnreadableImage as error:
+        return None, str(error)
+    return (image, None) if image is not None else (None, "nothing drawn")
+
+
+def load_drawings(folder: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every readable drawing in an ImageFolder layout as the app's 28x28 inputs (N, 28, 28), and labels (N,)."""
+    images, labels = [], []
+    for path, digit in drawing_files(Path(folder)):
+        image, _ = read_drawing(path)
+        if image is not None:
+            images.append(image)
+            labels.append(digit)
+    if not images:
+        return torch.zeros(0, 28, 28), torch.zeros(0, dtype=torch.long)
+    return torch.stack(images), torch.tensor(labels)
 
 
 class Augment:

@@ -14,11 +14,11 @@ from PIL import Image, ImageFilter, ImageOps
 
 SIDE = 28
 BOX = 20  # MNIST's longer side of the ink's bounding box
-CENTRE = 14.0  # MNIST's mean centre of mass (row and column), measured on the test set
+# MNIST's constants are measured on the training split (model.data.load_splits, seed 0), never
+# on the test set; tests/test_preprocess.py re-measures both there.
+CENTRE = 14.0  # mean centre of mass of the training digits: row 13.995, column 14.004
 WORK = 4 * BOX  # longer side at which stroke width is adjusted
-# Median stroke width of MNIST test digits at the work resolution, as stroke_width() measures
-# it; tests/test_preprocess.py re-measures it.
-MNIST_STROKE = 10.0
+MNIST_STROKE = 10.7  # median stroke width of the training digits at WORK px, as stroke_width() measures it (10.65)
 MIN_CONTRAST = 0.1  # less ink contrast than this (0..1) counts as nothing drawn
 # The largest picture read, 4096x4096: a 12-megapixel phone photo fits, and an RGB file at the
 # limit takes seconds and about 0.7 GB to read. A compressed file can claim far more pixels than

@@ -11,9 +11,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from model import checkpoint
+from model import checkpoint, handwriting
+from model.calibration import summary, unsure_threshold
 from model.curves import plot_curves
-from model.data import Augment, DataUnavailable, as_the_app_sees, data_root, load_splits
+from model.data import (Augment, DataUnavailable, as_the_app_sees, data_root, load_drawings, load_splits,
+                        validation_set)
 from model.network import CELLS, ModelConfig, RowClassifier
 
 
@@ -26,6 +28,9 @@ class TrainConfig:
     label_smoothing: float = 0.1
     clip: float = 1.0
     app_view: float = 0.5  # fraction of each batch shown as the app's preprocessing would give it
+    drawn: float = 0.25  # fraction of each batch taken from drawings of the training templates (0: none)
+    drawn_per_digit: int = 800  # drawings per digit rendered once per run for that
+    val_drawn_per_digit: int = 100  # drawings per digit of the validation templates
     val_fraction: float = 0.1
     seed: int = 0
 
@@ -35,20 +40,53 @@ def pick_device(name: str | None) -> torch.device:
 
 
 @torch.no_grad()
-def evaluate(model: RowClassifier, images: torch.Tensor, labels: torch.Tensor, batch: int = 1000):
-    """(accuracy, mean cross-entropy) on a labelled set."""
+def logits_of(model: RowClassifier, images: torch.Tensor, batch: int = 1000) -> torch.Tensor:
     model.eval()
-    logits = torch.cat([model(x) for x in images.split(batch)])
+    return torch.cat([model(x) for x in images.split(batch)])
+
+
+def probabilities(model: RowClassifier, images: torch.Tensor) -> torch.Tensor:
+    return logits_of(model, images).softmax(1)
+
+
+def evaluate(model: RowClassifier, images: torch.Tensor, labels: torch.Tensor):
+    """(accuracy, mean cross-entropy) on a labelled set."""
+    logits = logits_of(model, images)
     return (logits.argmax(1) == labels).float().mean().item(), F.cross_entropy(logits, labels).item()
 
 
-def train(model: RowClassifier, splits, config: TrainConfig, device: torch.device) -> dict:
+@dataclass
+class TrainingSet:
+    """What training draws its batches from: MNIST rows, as they are and as the app would give
+    them, with any extra folders of drawings appended; and the pool of generated drawings."""
+
+    images: torch.Tensor
+    app_images: torch.Tensor
+    labels: torch.Tensor
+    drawn_images: torch.Tensor
+    drawn_labels: torch.Tensor
+    extra_counts: dict[str, int]  # drawings read from each extra folder
+
+
+def training_set(splits, config: TrainConfig, extra_images: list[Path] = ()) -> TrainingSet:
+    extras = {str(folder): load_drawings(folder) for folder in extra_images}  # already the app's inputs
+    extra = torch.cat([torch.zeros(0, 28, 28), *[images for images, _ in extras.values()]])
+    extra_labels = torch.cat([torch.zeros(0, dtype=torch.long), *[labels for _, labels in extras.values()]])
+    app_images = as_the_app_sees(splits.train_images)
+    drawn_images, drawn_labels = (handwriting.inputs("train", config.drawn_per_digit, config.seed)
+                                  if config.drawn > 0 else (torch.zeros(0, 28, 28), torch.zeros(0, dtype=torch.long)))
+    return TrainingSet(torch.cat([splits.train_images, extra]), torch.cat([app_images, extra]),
+                       torch.cat([splits.train_labels, extra_labels]), drawn_images, drawn_labels,
+                       {folder: len(labels) for folder, (_, labels) in extras.items()})
+
+
+def train(model: RowClassifier, data: TrainingSet, validation, config: TrainConfig, device: torch.device) -> dict:
     """Train with augmentation and a one-cycle schedule; keep the epoch with the lowest validation loss,
-    which a thousand validation images measure far more steadily than accuracy (one image = 0.1%)."""
+    which two thousand validation images measure far more steadily than accuracy."""
     torch.manual_seed(config.seed)
-    images, labels = splits.train_images.to(device), splits.train_labels.to(device)
-    app_images = as_the_app_sees(splits.train_images).to(device)
-    val_images, val_labels = splits.val_images.to(device), splits.val_labels.to(device)
+    images, app_images, labels = data.images.to(device), data.app_images.to(device), data.labels.to(device)
+    drawn_images, drawn_labels = data.drawn_images.to(device), data.drawn_labels.to(device)
+    val_images, val_labels = validation[0].to(device), validation[1].to(device)
     augment = Augment()
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps = config.epochs * -(-len(images) // config.batch_size)
@@ -61,8 +99,13 @@ def train(model: RowClassifier, splits, config: TrainConfig, device: torch.devic
         total = 0.0
         for batch in torch.randperm(len(images), device=device).split(config.batch_size):
             shown_as_app = torch.rand(len(batch), 1, 1, device=device) < config.app_view
-            x = augment(torch.where(shown_as_app, app_images[batch], images[batch]))
-            loss = F.cross_entropy(model(x), labels[batch], label_smoothing=config.label_smoothing)
+            x, y = torch.where(shown_as_app, app_images[batch], images[batch]), labels[batch]
+            if len(drawn_images):
+                drawn = torch.rand(len(batch), device=device) < config.drawn
+                pick = torch.randint(len(drawn_images), (len(batch),), device=device)
+                x = torch.where(drawn[:, None, None], drawn_images[pick], x)
+                y = torch.where(drawn, drawn_labels[pick], y)
+            loss = F.cross_entropy(model(augment(x)), y, label_smoothing=config.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
@@ -76,7 +119,7 @@ def train(model: RowClassifier, splits, config: TrainConfig, device: torch.devic
         if val_loss <= best[0]:
             best = (val_loss, epoch, copy.deepcopy(model.state_dict()))
         print(f"epoch {epoch:3d}/{config.epochs}  train loss {total / len(images):.4f}  "
-            f"val loss {val_loss:.4f}  val acc {val_accuracy:.4f}  {seconds:.1f}s")
+            f"val loss {val_loss:.4f}  val acc {val_accuracy:.4f}  {seconds:.1f}s", flush=True)
     model.load_state_dict(best[2])
     return {"history": history, "best_epoch": best[1], "val_accuracy": history["val_accuracy"][best[1] - 1]}
 
@@ -94,6 +137,9 @@ def main(argv=None) -> int:
     parser.add_argument("--device", help="cuda or cpu (default: cuda when available)")
     parser.add_argument("--threads", type=int, help="CPU threads for torch")
     parser.add_argument("--data", help="MNIST root (default: $ROWSCAN_DATA or data/)")
+    parser.add_argument("--extra-images", type=Path, action="append", default=[], metavar="DIR",
+                        help="a folder of drawings laid out as DIR/<digit>/<file> (such as the app's feedback "
+                        "folder) to mix into training; repeatable")
     parser.add_argument("--out", type=Path, default=Path("checkpoints/model.pt"))
     args = parser.parse_args(argv)
     if args.threads:
@@ -103,21 +149,28 @@ def main(argv=None) -> int:
     train_config = TrainConfig(**{k: getattr(args, k) for k in vars(defaults_train)})
     device = pick_device(args.device)
     root = data_root(args.data)
+    start = time.perf_counter()
     try:
         splits = load_splits(root, train_config.val_fraction, train_config.seed)
-    except DataUnavailable as error:
-        print(error, file=sys.stderr)
+        data = training_set(splits, train_config, args.extra_images)
+    except (DataUnavailable, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
+    validation = validation_set(splits, train_config.val_drawn_per_digit, train_config.seed)
+    prepared = time.perf_counter() - start
     torch.manual_seed(train_config.seed)
     model = RowClassifier(model_config).to(device)
     print(f"{model_config.describe()}: {model.parameter_count():,} parameters on {device}; "
-          f"{len(splits.train_labels)} training / {len(splits.val_labels)} validation images")
-    start = time.perf_counter()
-    result = train(model, splits, train_config, device)
+          f"{len(splits.train_labels)} MNIST + {len(data.labels) - len(splits.train_labels)} extra training images, "
+          f"{len(data.drawn_labels)} generated drawings; {len(validation[1])} validation images "
+          f"(prepared in {prepared:.0f}s)", flush=True)
+    result = train(model, data, validation, train_config, device)
     seconds = time.perf_counter() - start
     test, _ = evaluate(model, splits.test_images.to(device), splits.test_labels.to(device))
+    val_probabilities = probabilities(model, validation[0].to(device)).cpu()
+    threshold = unsure_threshold(val_probabilities, validation[1])
     print(f"best epoch {result['best_epoch']}: validation {result['val_accuracy']:.4f}, "
-          f"MNIST test {test:.4f}, {seconds:.0f}s")
+          f"MNIST test {test:.4f}, unsure below {threshold:.2f}, {seconds:.0f}s")
     card = {
         "model": model_config.describe(),
         "parameter_count": model.parameter_count(),
@@ -125,14 +178,20 @@ def main(argv=None) -> int:
         "data": {
             "root": str(root),
             "train_images": len(splits.train_labels),
+            "extra_images": data.extra_counts,
+            "generated_drawings": len(data.drawn_labels),
             "validation_images": len(splits.val_labels),
+            "validation_drawings": len(validation[1]) - len(splits.val_labels),
             "test_images": len(splits.test_labels),
         },
         "epochs": train_config.epochs,
         "best_epoch": result["best_epoch"],
         "validation_accuracy": result["val_accuracy"],
         "mnist_test_accuracy": test,
-        "training_seconds": round(seconds, 1),
+        "unsure_below": threshold,
+        "calibration": {"validation": summary(val_probabilities, validation[1], threshold)},
+        "training_seconds": round(seconds, 1),  # preparing the data included
+        "preparation_seconds": round(prepared, 1),
         "device": str(device) if device.type != "cpu" else f"cpu ({torch.get_num_threads()} threads, {platform.machine()})",
         "torch_version": torch.__version__,
         "command": "python -m model.train " + " ".join(argv if argv is not None else sys.argv[1:]),

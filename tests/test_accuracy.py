@@ -5,7 +5,7 @@ import os
 import pytest
 import torch
 
-from model import checkpoint
+from model import checkpoint, handwriting
 from model.evaluate import evaluate_drawings, evaluate_mnist
 from model.data import data_root
 from model.preprocess import to_mnist
@@ -38,6 +38,22 @@ def test_real_canvas_drawings_at_least_98_percent(shipped):
         pytest.skip(f"no real drawings at {DRAWINGS} (set ROWSCAN_DRAWINGS)")
     result = evaluate_drawings(shipped[0], DRAWINGS)
     assert result["images_count"] >= 80 and result["images_accuracy"] >= 0.98, result["images_wrong"]
+
+
+@pytest.fixture(scope="module")
+def held_out_drawings():
+    """Drawings of the templates training never used (python -m model.handwriting DIR writes the same)."""
+    return handwriting.inputs("held_out", per_digit=100, seed=0)
+
+
+def test_drawings_in_styles_never_trained_on_are_read_at_least_98_5_percent(shipped, held_out_drawings):
+    images, labels = held_out_drawings
+    right = predict(shipped[0], list(images)) == labels
+    by_template = {}
+    for template, correct in zip(handwriting.plan("held_out", per_digit=100), right.tolist()):
+        by_template.setdefault(f"{template.digit} {template.style}", []).append(correct)
+    worst = sorted((sum(v) / len(v), k) for k, v in by_template.items())[:4]
+    assert right.float().mean() >= 0.985, f"{right.float().mean():.2%}; worst templates {worst}"
 
 
 def check_family(model, drawings_by_style: dict[str, tuple[list, torch.Tensor]]) -> None:

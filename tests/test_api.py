@@ -42,6 +42,7 @@ def test_classify_reads_drawings(client, drawings, model):
     for digit in (0, 1, 7):
         result = client.predict(handle_file(str(drawings[digit])), model, api_name="/classify")
         assert result["digit"] == digit and result["model"] == model
+        assert result["unsure"] is False and result["candidates"] == [digit]
         assert len(result["probabilities"]) == 10 and sum(result["probabilities"]) == pytest.approx(1, abs=1e-4)
         assert len(result["row_probabilities"]) == 28 and all(len(row) == 10 for row in result["row_probabilities"])
         json.dumps(result)
@@ -50,6 +51,31 @@ def test_classify_reads_drawings(client, drawings, model):
 def test_classify_reads_palette_and_jpeg_uploads(client, drawings):
     assert client.predict(handle_file(str(drawings["palette"])), "LSTM", api_name="/classify")["digit"] == 1
     assert client.predict(handle_file(str(drawings["jpeg"])), "BiLSTM", api_name="/classify")["digit"] == 7
+
+
+def raw_classify(http: httpx.Client, content: bytes, model: str) -> dict | None:
+    """One classify call as plain HTTP: upload the file, call the endpoint, read its event stream;
+    None when the call is refused (an error event)."""
+    [path] = http.post("gradio_api/upload", files={"files": ("drawing.png", content)}).json()
+    call = http.post("gradio_api/call/classify",
+                     json={"data": [{"path": path, "meta": {"_type": "gradio.FileData"}}, model]})
+    stream = http.get(f"gradio_api/call/classify/{call.json()['event_id']}").text
+    if "event: complete" not in stream:
+        assert "event: error" in stream, stream
+        return None
+    return json.loads(stream.split("event: complete\ndata: ", 1)[1].splitlines()[0])[0]
+
+
+def test_the_unsure_flag_over_raw_http(app_url, drawings):
+    with httpx.Client(base_url=app_url, timeout=60) as http:
+        sure = raw_classify(http, drawings[7].read_bytes(), "BiLSTM")
+        assert sure is not None and sure["digit"] == 7 and sure["unsure"] is False and sure["candidates"] == [7]
+        # Neither junk, a blank page, nor an unknown model gets an answer, sure or unsure.
+        for content, model in [(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "LSTM"),
+                               (drawings["blank"].read_bytes(), "LSTM"),
+                               (drawings[7].read_bytes(), "LSTM'; unsure=true")]:
+            result = raw_classify(http, content, model)
+            assert result is None or ("unsure" not in result and "candidates" not in result and result.get("digit") is None)
 
 
 def test_blank_image_is_a_clear_value_not_an_error(client, drawings):

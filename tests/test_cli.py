@@ -18,12 +18,27 @@ def run(*args) -> subprocess.CompletedProcess:
 
 def test_train_then_evaluate(tmp_path):
     out = tmp_path / "tiny.pt"
+    corrections = tmp_path / "corrections"  # as the app's feedback folder lays them out
+    for digit in (4, 9):
+        (corrections / str(digit)).mkdir(parents=True)
+        render(digit, Style(canvas=(500, 500), width=4)).save(corrections / str(digit) / "20261127T000000Z.png")
+        Image.new("L", (28, 28)).save(corrections / str(digit) / "20261127T000000Z.input.png")  # not a drawing
     trained = run("model.train", "--cell", "gru", "--hidden-size", "16", "--num-layers", "2", "--dropout", "0.1",
                   "--bidirectional", "--epochs", "2", "--batch-size", "256", "--lr", "0.01", "--seed", "3",
+                  "--drawn-per-digit", "20", "--val-drawn-per-digit", "5", "--extra-images", str(corrections),
+                  "--extra-images", str(corrections / "9"), "--device", "cpu", "--out", str(out))
+    assert trained.returncode == 2, trained.stdout  # 9/ holds drawings, not digit folders
+    assert trained.stderr.startswith(f"error: {corrections / '9'}: its subfolders must be named by digit")
+    trained = run("model.train", "--cell", "gru", "--hidden-size", "16", "--num-layers", "2", "--dropout", "0.1",
+                  "--bidirectional", "--epochs", "2", "--batch-size", "256", "--lr", "0.01", "--seed", "3",
+                  "--drawn-per-digit", "20", "--val-drawn-per-digit", "5", "--extra-images", str(corrections),
                   "--device", "cpu", "--out", str(out))
     assert trained.returncode == 0, trained.stderr
     assert "epoch   2/2" in trained.stdout and "val acc" in trained.stdout
+    assert "9000 MNIST + 2 extra training images, 200 generated drawings; 1050 validation images" in trained.stdout
     card = json.loads(out.with_suffix(".json").read_text())
+    assert card["data"]["extra_images"] == {str(corrections): 2} and card["data"]["generated_drawings"] == 200
+    assert card["training"]["drawn"] == 0.25 and 0.3 <= card["unsure_below"] < 1
     assert card["config"] == {"cell": "gru", "hidden_size": 16, "num_layers": 2, "dropout": 0.1, "bidirectional": True}
     assert card["epochs"] == 2 and len(card["history"]["train_loss"]) == 2
     assert 0.1 < card["mnist_test_accuracy"] <= 1 and card["data"]["test_images"] == 10_000
@@ -40,6 +55,8 @@ def test_train_then_evaluate(tmp_path):
     assert evaluated.returncode == 0, evaluated.stderr
     result = json.loads(evaluated.stdout)
     assert result["mnist_test_accuracy"] == card["mnist_test_accuracy"]
+    assert "ece" in result["validation_calibration"] and result["validation_calibration"]["count"] == 1050
+    assert result["images_calibration"]["unsure_below"] == card["unsure_below"]
     assert result["images_count"] == 3 and 0 <= result["images_accuracy"] <= 2 / 3
     assert any(w["path"].endswith("broken.png") and w["predicted"] is None for w in result["images_wrong"])
     assert len(result["confusion_matrix"]) == 10 and sum(map(sum, result["confusion_matrix"])) == 10_000

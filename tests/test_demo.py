@@ -244,10 +244,39 @@ def test_classify_answers_a_batch_in_json(reader):
     assert np.array(results[0]["row_probabilities"]).shape == (28, 10)
     assert sum(results[0]["probabilities"]) == pytest.approx(1, abs=1e-4)
     assert results[0]["row_probabilities"][-1] == results[0]["probabilities"]
+    assert results[0]["unsure"] is False and results[0]["candidates"] == [7]
     assert results[1] == {"digit": None, "nothing_drawn": True, "message": events.NOTHING_DRAWN}
     assert results[3] == results[4] == {"error": "unknown model: choose one of LSTM, BiLSTM"}
     assert results[5] == {"digit": None, "nothing_drawn": False, "message": "Could not read that image: not an uploaded image"}
     assert results[6] == {"error": "x"}
+
+
+def test_an_answer_under_the_threshold_names_both_candidates():
+    probabilities = np.array([0.01, 0.35, 0.02, 0.02, 0.02, 0.02, 0.02, 0.48, 0.03, 0.03])
+    assert payload.candidates(probabilities, 0.5) == [7, 1]
+    assert payload.candidates(probabilities, 0.48) == [7]
+
+
+def test_every_model_has_a_threshold_from_its_card(reader):
+    for name, card in reader.cards.items():
+        assert reader.unsure_below[name] == card["unsure_below"] and 0.3 <= card["unsure_below"] < 1
+        assert card["calibration"]["validation"]["unsure_below"] == card["unsure_below"]
+
+
+def test_unsure_answers_reach_the_explorer_and_the_api(reader, monkeypatch):
+    """With a threshold no answer reaches, every answer is unsure: the page's payload (light and
+    full, whose candidates the status line names) and the API both say so."""
+    monkeypatch.setitem(reader.unsure_below, "LSTM", 1.01)
+    for value in ({**canvas_value(7), "drawing": True}, canvas_value(7)):
+        readings = events.draw(reader, "canvas", value, "Both side by side")[1]["readings"]
+        lstm, bilstm = readings["LSTM"], readings["BiLSTM"]
+        assert lstm["digit"] == 7 and len(lstm["candidates"]) == 2 and lstm["candidates"][0] == 7
+        assert lstm["candidates"][1] == int(np.argsort(lstm["probabilities"][-1])[-2])
+        assert bilstm["digit"] == 7 and bilstm["candidates"] == [7]
+    [unsure, sure] = events.classify(reader, [render(7), render(7)], ["LSTM", "BiLSTM"])
+    assert unsure["unsure"] is True and unsure["digit"] == 7 and len(unsure["candidates"]) == 2
+    assert unsure["candidates"][0] == 7 and unsure["candidates"][1] == int(np.argsort(unsure["probabilities"])[-2])
+    assert sure["unsure"] is False and sure["candidates"] == [7]
 
 
 def test_about_states_size_shapes_and_accuracy(reader):

@@ -1,0 +1,105 @@
+""""That's wrong, it's a __": a person's correction saved where the host turned it on, for
+`python -m model.evaluate --images DIR` and `python -m model.train --extra-images DIR`.
+
+Nothing is saved unless the host sets ROWSCAN_FEEDBACK_DIR and the person clicks. Each
+correction is one drawing in an ImageFolder layout:
+
+    DIR/<digit>/<time>.png        the drawing (the canvas redrawn, or the uploaded picture)
+    DIR/<digit>/<time>.json       its strokes (canvas drawings) and what each model answered
+    DIR/<digit>/<time>.input.png  the 28x28 input the network read
+"""
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from demo.canvas import MAX_POINTS, strokes_image
+from demo.events import Shown
+from model.data import INPUT_SUFFIX
+from model.preprocess import read_image
+
+FOLDER_VARIABLE = "ROWSCAN_FEEDBACK_DIR"
+MAX_SAVED = 10_000  # drawings per folder: a public page cannot fill the host's disk
+NOTICE = (f"**Corrections are saved on this server** (its host set `{FOLDER_VARIABLE}`): choose the right "
+          "digit and click *Save* to keep your drawing, its strokes and what the network saw, to test and "
+          "retrain the models. Nothing is saved unless you click.")
+
+
+def folder() -> Path | None:
+    """Where corrections go, or None (the default: nothing is ever saved)."""
+    value = os.environ.get(FOLDER_VARIABLE, "").strip()
+    return Path(value) if value else None
+
+
+def digit_of(label) -> int:
+    """The correct digit a person chose; a ValueError for anything but 0-9."""
+    text = str(label).strip() if isinstance(label, (str, int)) and not isinstance(label, bool) else ""
+    if len(text) != 1 or text not in "0123456789":
+        raise ValueError("choose the right digit, 0 to 9, before saving")
+    return int(text)
+
+
+def drawing_of(shown: Shown) -> tuple[Image.Image, list | None]:
+    """The picture the input came from, and its strokes when it was drawn on the canvas."""
+    if shown.source == "canvas":
+        numbers, strokes = 0, []
+        for stroke in shown.drawing["strokes"]:  # the same points the canvas drew, no more
+            kept = [float(c) for c in stroke[: 2 * MAX_POINTS - numbers]]
+            numbers += len(kept)
+            strokes.append(kept)
+        return strokes_image(shown.drawing), strokes
+    if isinstance(shown.drawing, (str, Path)):  # a file Gradio received as an upload
+        return read_image(shown.drawing), None
+    return (shown.drawing if isinstance(shown.drawing, Image.Image) else Image.fromarray(np.asarray(shown.drawing))), None
+
+
+class ImageFolderLogger(gr.FlaggingCallback):
+    """Gradio's flagging interface, writing the ImageFolder layout above instead of a CSV:
+    flag([shown], "7") saves what `shown` holds as a 7."""
+
+    def setup(self, components, flagging_dir: str | Path):
+        self.folder = Path(flagging_dir)
+
+    def flag(self, flag_data: list, flag_option: str | None = None, username: str | None = None) -> int:
+        """Saves one correction and returns how many drawings the folder holds; raises ValueError
+        (with a message for the page) for a bad label, nothing drawn, or a full folder."""
+        [shown] = flag_data
+        digit = digit_of(flag_option)
+        if shown is None or shown.image is None:
+            raise ValueError("draw a digit first: there is nothing to save")
+        saved = sum(1 for _ in self.folder.glob(f"[0-9]/*{INPUT_SUFFIX}")) if self.folder.is_dir() else 0
+        if saved >= MAX_SAVED:
+            raise ValueError(f"the feedback folder already holds {MAX_SAVED:,} drawings; nothing more is saved")
+        picture, strokes = drawing_of(shown)
+        target = self.folder / str(digit)
+        target.mkdir(parents=True, exist_ok=True)
+        stem = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        for n in range(100):  # two corrections in the same microsecond get their own names
+            name = stem if n == 0 else f"{stem}-{n}"
+            try:
+                with open(target / f"{name}.png", "xb") as file:
+                    picture.save(file, format="PNG")
+                break
+            except FileExistsError:
+                continue
+        record = {"digit": digit, "source": shown.source, "strokes": strokes,
+                  "answers": shown.answers}
+        (target / f"{name}.json").write_text(json.dumps(record))
+        Image.fromarray((shown.image.numpy() * 255).round().astype(np.uint8)).save(target / f"{name}{INPUT_SUFFIX}")
+        return saved + 1
+
+
+def correct(logger: ImageFolderLogger, shown: Shown, label) -> str:
+    """The page's "Save" click: saves the correction and says so, or says why not."""
+    try:
+        logger.flag([shown], label)
+    except ValueError as error:  # an unreadable upload is an UnreadableImage, a ValueError
+        return f"Not saved: {error}"
+    except OSError:  # a full disk or a removed upload: its message would name server paths
+        return "Not saved: the server could not store the drawing."
+    return f"Saved as the digit {digit_of(label)}. Thank you: it will help test and retrain the models."

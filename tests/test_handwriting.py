@@ -1,0 +1,84 @@
+"""The drawings generator makes what it claims, and training sees what its flags say."""
+
+import random
+
+import numpy as np
+import torch
+
+from model import handwriting
+from model.data import data_root, load_splits
+from model.handwriting import SPLITS, TEMPLATES, draw, drawings, templates
+from model.preprocess import stroke_width, to_mnist
+from model.train import TrainConfig, training_set
+
+
+def test_every_digit_has_templates_in_every_split_and_none_is_shared():
+    for split in SPLITS:
+        assert {t.digit for t in templates(split)} == set(range(10)), split
+    by_strokes = {}
+    for template in TEMPLATES:
+        key = repr(template.strokes)
+        assert key not in by_strokes, f"{template.style} repeats {by_strokes[key]}"
+        by_strokes[key] = template.style
+    for digit in range(10):
+        assert sum(t.digit == digit for t in templates("train")) >= 4
+
+
+def test_the_styles_the_issue_names_are_all_there_in_training_and_held_out():
+    for split in ("train", "held_out"):
+        styles = {(t.digit, t.style) for t in templates(split)}
+        for digit, word in [(1, "flag"), (7, "bar"), (4, "open"), (4, "closed"), (6, "boxy"), (9, "boxy"),
+                            (0, "boxy"), (6, "round")]:
+            assert any(d == digit and word in style for d, style in styles), (split, digit, word)
+
+
+def test_drawings_vary_in_canvas_pen_and_place_and_are_repeatable():
+    made = list(drawings("train", per_digit=6, seed=1))
+    assert [digit for _, digit in made] == [d for d in range(10) for _ in range(6)]
+    sizes = {image.size[0] for image, _ in made}
+    assert min(sizes) < 400 and max(sizes) > 700
+    ink = [np.asarray(image) > 127 for image, _ in made]
+    heights = [np.ptp(np.flatnonzero(i.any(1))) / i.shape[0] for i in ink]
+    assert min(heights) < 0.25 and max(heights) > 0.6  # small on a big canvas, and filling it
+    centres = [np.flatnonzero(i.any(0)).mean() / i.shape[1] for i in ink]
+    assert min(centres) < 0.35 and max(centres) > 0.65  # off-centre both ways
+    again = drawings("train", per_digit=6, seed=1)
+    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for (a, _), (b, _) in zip(made, again))
+    other = list(drawings("train", per_digit=6, seed=2))
+    assert not np.array_equal(np.asarray(made[0][0]), np.asarray(other[0][0]))
+
+
+def test_pens_run_from_hairline_to_fat_brush():
+    """Pen width over digit height: a 1-3 px pen on a tall digit up to a brush a fifth of its height."""
+    rng = random.Random(0)
+    ratios = []
+    for template in templates("train")[:40]:
+        ink = np.asarray(draw(template, rng), np.float32) / 255
+        rows = np.flatnonzero(ink.max(1) > 0.5)
+        ratios.append(stroke_width(ink) / (rows[-1] - rows[0] + 1))
+    assert min(ratios) < 0.03 and max(ratios) > 0.12
+
+
+def test_inputs_are_what_the_app_makes_of_each_drawing():
+    images, labels = handwriting.inputs("held_out", per_digit=2, seed=5)
+    made = list(drawings("held_out", per_digit=2, seed=5))
+    assert images.shape == (20, 28, 28)
+    assert labels.tolist() == [digit for _, digit in made]
+    assert torch.equal(images[7], to_mnist(made[7][0]))
+
+
+def test_extra_images_change_what_training_sees(tmp_path):
+    folder = tmp_path / "feedback"
+    made = list(drawings("held_out", per_digit=1, seed=9))
+    for n, (image, digit) in enumerate(made):
+        (folder / str(digit)).mkdir(parents=True, exist_ok=True)
+        image.save(folder / str(digit) / f"{n}.png")
+    splits = load_splits(data_root(), 0.1, 0)
+    config = TrainConfig(drawn=0)
+    plain = training_set(splits, config)
+    mixed = training_set(splits, config, [folder])
+    assert len(mixed.labels) == len(plain.labels) + 10
+    assert mixed.extra_counts == {str(folder): 10}
+    assert torch.equal(mixed.labels[-10:], torch.tensor([digit for _, digit in made]))
+    assert torch.equal(mixed.app_images[-10:], torch.stack([to_mnist(image) for image, _ in made]))
+    assert torch.equal(mixed.images[: len(plain.labels)], plain.images)
