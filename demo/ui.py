@@ -111,8 +111,29 @@ def build(reader: Reader) -> gr.Blocks:
             api_model = gr.Textbox(value="LSTM", info=f"the model: {' or '.join(reader.models)}")
             api_result = gr.JSON()
             api_button = gr.Button()
+
+        def classify(image: list, model: list[str]) -> list[list[dict]]:
+            """Read a handwritten digit (0-9) in an image, as an LSTM reads MNIST: one pixel row at a time.
+
+            The image is cropped to its ink, scaled and centred in 28x28 like MNIST, then read one
+            row per timestep. Dark ink on light, light on dark, or ink on a transparent background.
+            Send the image inline as a data URL: the server fetches no URL and opens no path.
+
+            Args:
+                image: the digit as a data URL ("data:image/png;base64,..."), PNG, JPEG or WebP, at most 10 MB
+                model: "LSTM" (reads top-down) or "BiLSTM" (reads top-down and bottom-up)
+
+            Returns:
+                a JSON object with "digit": 0-9, or null when the image holds no ink (then "nothing_drawn" is true)
+                "probabilities": the 10 final probabilities, for digits 0 to 9
+                "row_probabilities": 28 lists of 10, the answer after each pixel row
+                "first_top_row": the row after which the final answer first led
+                "message" or "error" instead, saying why, for an unreadable image or an unknown model
+            """
+            return [events.classify(reader, image, model)]  # batched: one list per output, one item per request
+
         api_button.click(
-            lambda images, models: [events.classify(reader, images, models)],
+            classify,
             [api_image, api_model],
             [api_result],
             api_name="classify",
