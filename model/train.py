@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from model import checkpoint
 from model.curves import plot_curves
@@ -59,7 +60,9 @@ def train(model: RowClassifier, splits, config: TrainConfig, device: torch.devic
         start = time.perf_counter()
         model.train()
         total = 0.0
-        for batch in torch.randperm(len(images), device=device).split(config.batch_size):
+        batches = tqdm(torch.randperm(len(images), device=device).split(config.batch_size),
+                       desc=f"epoch {epoch}/{config.epochs}", unit="batch", leave=False)
+        for batch in batches:
             shown_as_app = torch.rand(len(batch), 1, 1, device=device) < config.app_view
             x = augment(torch.where(shown_as_app, app_images[batch], images[batch]))
             loss = F.cross_entropy(model(x), labels[batch], label_smoothing=config.label_smoothing)
@@ -69,6 +72,7 @@ def train(model: RowClassifier, splits, config: TrainConfig, device: torch.devic
             optimizer.step()
             schedule.step()
             total += loss.item() * len(batch)
+            batches.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
         val_accuracy, val_loss = evaluate(model, val_images, val_labels)
         seconds = time.perf_counter() - start
         for key, value in zip(history, (total / len(images), val_loss, val_accuracy, seconds)):

@@ -23,6 +23,7 @@ def test_train_then_evaluate(tmp_path):
                   "--device", "cpu", "--out", str(out))
     assert trained.returncode == 0, trained.stderr
     assert "epoch   2/2" in trained.stdout and "val acc" in trained.stdout
+    assert "epoch 2/2: " in trained.stderr and "batch" in trained.stderr and "loss=" in trained.stderr  # tqdm's bar
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["config"] == {"cell": "gru", "hidden_size": 16, "num_layers": 2, "dropout": 0.1, "bidirectional": True}
     assert card["epochs"] == 2 and len(card["history"]["train_loss"]) == 2
