@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from demo.bounds import BoundedBody
     from demo.inference import CHECKPOINTS, Reader
-    from demo.ui import CSS, THEME, build
+    from demo.ui import CSS, THEME, build, page_translations
     from model.checkpoint import CheckpointError
 
     try:
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app.launch(server_name=args.host, server_port=args.port, share=args.share, css=CSS, theme=THEME,
                    max_file_size="10mb", state_session_capacity=2000, run_history=False, mcp_server=True,
-                   app_kwargs={"middleware": [Middleware(BoundedBody)]})
+                   i18n=page_translations(reader), app_kwargs={"middleware": [Middleware(BoundedBody)]})
     except OSError as error:  # e.g. the port is taken, or the address is not this machine's
         sys.exit(f"rowscan cannot start: {error}")
 
