@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     # Loaded after the flags are read, so --help and a bad value answer at once, not after seconds.
     from starlette.middleware import Middleware
 
-    from demo.bounds import BoundedBody
+    from demo.bounds import BoundedBody, clean_mcp_images
     from demo.inference import CHECKPOINTS, Reader
     from demo.ui import CSS, THEME, build, page_translations
     from model.checkpoint import CheckpointError
@@ -96,9 +96,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app.launch(server_name=args.host, server_port=args.port, share=args.share, css=CSS, theme=THEME,
                    max_file_size="10mb", state_session_capacity=2000, run_history=False, mcp_server=True,
-                   i18n=page_translations(reader), app_kwargs={"middleware": [Middleware(BoundedBody)]})
+                   i18n=page_translations(reader), app_kwargs={"middleware": [Middleware(BoundedBody)]},
+                   prevent_thread_lock=True)
     except OSError as error:  # e.g. the port is taken, or the address is not this machine's
         sys.exit(f"rowscan cannot start: {error}")
+    clean_mcp_images(app)
+    app.block_thread()
 
 
 if __name__ == "__main__":

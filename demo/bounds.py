@@ -25,3 +25,26 @@ class BoundedBody:
                 message = f"request body over {self.limit // 2**20} MB: send an image of at most 10 MB"
                 return await PlainTextResponse(message, 413)(scope, receive, send)
         await self.app(scope, receive, send)
+
+
+def clean_mcp_images(app) -> None:
+    """Gradio's MCP server writes each inline image a tool call sends to a file of its own, which
+    the app's cache cleaning (Blocks' delete_cache) does not know: one more file per distinct
+    image, for ever. Hand each such file to the app's uploads, which delete_cache removes."""
+    server = app.mcp_server_obj
+    convert = server.convert_strings_to_filedata
+
+    def convert_and_track(value, positions):
+        converted = convert(value, positions)
+        for position in positions:  # where the tool's arguments hold files, e.g. ["image"]
+            node = converted
+            try:
+                for key in position:
+                    node = node[key]
+            except (KeyError, IndexError, TypeError):
+                continue
+            if isinstance(node, dict) and not node.get("url"):  # a file written here, not an http URL
+                app.upload_file_set.add(node["path"])
+        return converted
+
+    server.convert_strings_to_filedata = convert_and_track

@@ -94,3 +94,27 @@ def test_an_oversized_or_unmeasured_body_is_refused_unread(app_url):
     assert httpx.post(url, content=b"{" * (15 * 2**20), headers=JSON_RPC, timeout=60).status_code == 413
     chunked = httpx.post(url, content=iter([b'{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}']), headers=JSON_RPC)
     assert chunked.status_code == 411
+
+
+def test_the_files_gradio_writes_for_inline_images_are_cleaned(tmp_path):
+    """Gradio's MCP server writes a file per inline image; delete_cache removes only the files
+    the app knows of, so clean_mcp_images hands them over."""
+    import gradio as gr
+
+    from demo.bounds import clean_mcp_images
+
+    def classify(image):
+        return {"read": image}
+
+    with gr.Blocks() as app:
+        image, answer = gr.Image(type="filepath"), gr.JSON()
+        gr.Button().click(classify, image, answer, api_name="classify")
+    app.mcp_server_obj = gr.mcp.GradioMCPServer(app)
+    clean_mcp_images(app)
+    _, positions = app.mcp_server_obj.get_input_schema("classify")
+    digit = Image.new("L", (28, 28), 0)
+    digit.putpixel((14, 14), 255)
+    converted = app.mcp_server_obj.convert_strings_to_filedata({"image": data_url(digit)}, positions)
+    assert converted["image"]["path"] in app.upload_file_set
+    converted = app.mcp_server_obj.convert_strings_to_filedata({"image": "https://example.com/7.png"}, positions)
+    assert converted["image"]["path"] not in app.upload_file_set
