@@ -5,6 +5,7 @@ import ast
 import asyncio
 import base64
 import io
+import re
 
 import httpx
 import pytest
@@ -50,7 +51,8 @@ def test_tools_list_describes_classify(app_url):
     [tool] = tools  # the page's own events are not tools
     assert tool.name == "classify"
     assert set(tool.inputSchema["properties"]) == {"image", "model"}
-    assert tool.inputSchema["properties"]["model"]["enum"] == ["LSTM", "BiLSTM"]
+    # the model is a text value (a batch must not fail on an unknown name): its description names both
+    assert '"LSTM"' in tool.description and '"BiLSTM"' in tool.description
     assert "data:image/png;base64," in tool.inputSchema["properties"]["image"]["description"]
     for promise in ("handwritten digit", "fetches no URL", '"probabilities"', '"row_probabilities"'):
         assert promise in tool.description
@@ -86,7 +88,9 @@ def test_a_blank_image_is_answered(app_url):
 ])
 def test_no_path_is_opened_and_no_url_fetched(app_url, image):
     answered = raw_call(app_url, {"image": image, "model": "LSTM"})
-    assert '"isError":true' in answered and "root:" not in answered and "'digit': " not in answered
+    # refused unopened and unfetched: an error, or the app's own "not an uploaded image" answer
+    assert '"isError":true' in answered or "not an uploaded image" in answered
+    assert "root:" not in answered and not re.search(r"'digit': \d", answered)
 
 
 def test_an_oversized_or_unmeasured_body_is_refused_unread(app_url):
