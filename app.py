@@ -1,31 +1,107 @@
 """rowscan: draw a digit and watch a recurrent network read it, one pixel row at a time.
 
-    python app.py        (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT choose where it listens)
+    python app.py [--host H] [--port P] [--share] [--device cpu|cuda] [--checkpoints DIR]
+
+Each flag's default comes from the environment where one is named: GRADIO_SERVER_NAME,
+GRADIO_SERVER_PORT, ROWSCAN_CHECKPOINTS. The app also serves its `classify` endpoint as an MCP
+tool at /gradio_api/mcp (streamable HTTP) and /gradio_api/mcp/sse.
 """
 
+import argparse
+import ipaddress
+import os
+import re
 import sys
+from pathlib import Path
 
-from demo.inference import Reader
-from demo.ui import CSS, THEME, build
-from model.checkpoint import CheckpointError
+HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 
 
-def main() -> None:
+class OneLineErrors(argparse.ArgumentParser):
+    """A bad value ends the program with one line that names it, not a usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def host(value: str) -> str:
     try:
-        reader = Reader()
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        if HOSTNAME.match(value):
+            return value
+    raise argparse.ArgumentTypeError(f"{value!r} is neither an IP address nor a host name")
+
+
+def port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number (1-65535)")
+    return int(value)
+
+
+def folder(value: str) -> Path:
+    if not Path(value).is_dir():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a folder")
+    return Path(value)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = OneLineErrors(prog="app.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    # String defaults pass through each flag's type, so a bad environment variable is refused the same way.
+    parser.add_argument("--host", type=host, default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                        help="address to listen on (default: $GRADIO_SERVER_NAME or 127.0.0.1; 0.0.0.0 for every interface)")
+    parser.add_argument("--port", type=port, default=os.environ.get("GRADIO_SERVER_PORT", "7860"),
+                        help="port to listen on (default: $GRADIO_SERVER_PORT or 7860)")
+    parser.add_argument("--share", action="store_true",
+                        help="also open a temporary public *.gradio.live link through Gradio's share servers (needs internet)")
+    parser.add_argument("--device", choices=("cpu", "cuda"),
+                        help="where the models run (default: cuda when torch sees a GPU, else cpu)")
+    parser.add_argument("--checkpoints", type=folder, metavar="DIR", default=os.environ.get("ROWSCAN_CHECKPOINTS"),
+                        help="folder holding lstm.pt and bilstm.pt with their .json cards "
+                             "(default: $ROWSCAN_CHECKPOINTS or the shipped checkpoints/)")
+    args = parser.parse_args(argv)
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            parser.error("--device cuda: torch sees no CUDA GPU on this machine")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    # Loaded after the flags are read, so --help and a bad value answer at once, not after seconds.
+    from starlette.middleware import Middleware
+
+    from demo.bounds import BoundedBody, clean_mcp_images
+    from demo.inference import CHECKPOINTS, Reader
+    from demo.ui import CSS, THEME, build, page_translations
+    from model.checkpoint import CheckpointError
+
+    try:
+        reader = Reader(args.checkpoints or CHECKPOINTS, args.device)
     except CheckpointError as error:
         sys.exit(f"rowscan cannot start: {error}")
-    print(f"models loaded on {reader.device}")
+    print(f"models loaded from {args.checkpoints or CHECKPOINTS} on {reader.device}")
     app = build(reader)
     # Events that run a model share demo.ui.MODEL_SLOTS (one per core); the default limit here
-    # covers the rest, which only redraw pictures, per event listener. Beyond 64 waiting, a
+    # covers the rest (saving a correction), per event listener. Beyond 64 waiting, a
     # request is refused ("queue is full"). api_open=False: programs go through the queue too,
     # not round its limits by POSTing to /run/.
     app.queue(default_concurrency_limit=2, max_size=64, api_open=False)
-    # Each session keeps its last reading (under 0.2 MB with both models shown): at most 2,000
+    # Each session keeps its last input and canvas value (at most about 0.33 MB): at most 2,000
     # sessions are kept, the least recently used dropped first. No run history: nothing about
     # anyone's drawings is recorded, in the browser or elsewhere.
-    app.launch(css=CSS, theme=THEME, max_file_size="10mb", state_session_capacity=2000, run_history=False)
+    # The MCP server offers `classify` as a tool to agents, beside the page and the HTTP API.
+    try:
+        app.launch(server_name=args.host, server_port=args.port, share=args.share, css=CSS, theme=THEME,
+                   max_file_size="10mb", state_session_capacity=2000, run_history=False, mcp_server=True,
+                   i18n=page_translations(reader), app_kwargs={"middleware": [Middleware(BoundedBody)]},
+                   prevent_thread_lock=True)
+    except OSError as error:  # e.g. the port is taken, or the address is not this machine's
+        sys.exit(f"rowscan cannot start: {error}")
+    clean_mcp_images(app)
+    app.block_thread()
 
 
 if __name__ == "__main__":

@@ -33,12 +33,14 @@ PROBLEMS = (NOT_STROKES, NOT_NUMBERS, TOO_MANY)
 EMPTY = {"size": SIZE, "brush": BRUSH, "strokes": []}
 
 STATIC = Path(__file__).resolve().parent / "static"
+# `texts` holds each language's texts: those of the page's language (Gradio sets it as <html lang>).
 TEMPLATE = """
 <div class="ink">
-  <canvas width="${size}" height="${size}" role="img" aria-label="${texts.canvas}"></canvas>
+  <canvas width="${size}" height="${size}" role="img"
+          aria-label="${(texts[document.documentElement.lang] || texts.en).canvas}"></canvas>
   <div class="tools">
-    <button type="button" class="undo">${texts.undo}</button>
-    <button type="button" class="clear">${texts.clear}</button>
+    <button type="button" class="undo">${(texts[document.documentElement.lang] || texts.en).undo}</button>
+    <button type="button" class="clear">${(texts[document.documentElement.lang] || texts.en).clear}</button>
   </div>
 </div>
 """

@@ -9,13 +9,15 @@ import torch
 from demo import payload
 from demo.canvas import strokes_image
 from demo.guard import Refused
+from demo.i18n import ENGLISH, TEXTS, text
 from demo.inference import Reader
 from demo.payload import candidates, first_top_row
 from model.preprocess import read_image, to_mnist
 from model.step import unit_steps
 
 MODES = {"LSTM": ("LSTM",), "BiLSTM": ("BiLSTM",), "Both side by side": ("LSTM", "BiLSTM")}
-NOTHING_DRAWN = "Nothing drawn yet: draw a digit on the canvas, upload an image, or pick an example."
+NOTHING_DRAWN = text(ENGLISH, "nothing_drawn")  # what the API answers for a blank image
+NOTHING_DRAWN_ANY = {text(lang, "nothing_drawn") for lang in TEXTS}
 
 
 def canvas_input(value) -> torch.Tensor | None:
@@ -29,17 +31,19 @@ def image_input(value) -> torch.Tensor | None:
     return to_mnist(read_image(value) if isinstance(value, (str, Path)) else value)
 
 
-def prepare(source, value) -> tuple[torch.Tensor | None, str | None]:
-    """(input, problem): the 28x28 input of a canvas value or an uploaded image, or why there is none."""
+def prepare(source, value, lang: str = ENGLISH) -> tuple[torch.Tensor | None, str | None]:
+    """(input, problem): the 28x28 input of a canvas value or an uploaded image, or why there is
+    none, in language `lang`."""
+    nothing = text(lang, "nothing_drawn")
     if value is None:
-        return None, NOTHING_DRAWN
+        return None, nothing
     if isinstance(value, Refused):
-        return None, f"Could not read that {source}: {value.reason}"
+        return None, text(lang, "could_not_read", source=text(lang, f"source_{source}"), error=value.reason)
     try:
         image = canvas_input(value) if source == "canvas" else image_input(value)
     except (ValueError, OSError) as error:  # UnreadableImage is a ValueError
-        return None, f"Could not read that {source}: {error}"
-    return (image, None) if image is not None else (None, NOTHING_DRAWN)
+        return None, text(lang, "could_not_read", source=text(lang, f"source_{source}"), error=error)
+    return (image, None) if image is not None else (None, nothing)
 
 
 @dataclass
@@ -55,7 +59,8 @@ class Shown:
 
 def explorer_value(reader: Reader, shown: Shown, mode: str, light: bool = False) -> dict:
     """The explorer's payload: each shown model's reading (see demo.payload), or why there is none."""
-    value = {"nothing_drawn": shown.problem == NOTHING_DRAWN, "problem": shown.problem, "readings": {}}
+    value = {"nothing_drawn": shown.image is None and shown.problem in NOTHING_DRAWN_ANY, "problem": shown.problem,
+             "readings": {}}
     if shown.image is None:
         return value
     for name in MODES[mode]:
@@ -80,18 +85,18 @@ def pen_down(value) -> bool:
     return isinstance(value, dict) and value.get("drawing") is True
 
 
-def draw(reader: Reader, source: str, value, mode: str) -> list:
+def draw(reader: Reader, source: str, value, mode: str, lang: str = ENGLISH) -> list:
     """A new canvas drawing or upload: [Shown, explorer payload]; light while the pen is down."""
-    image, problem = prepare(source, value)
+    image, problem = prepare(source, value, lang)
     shown = Shown(image, problem, source, value)
     return shown_with(reader, shown, mode, light=source == "canvas" and pen_down(value))
 
 
-def draw_example(reader: Reader, examples: list, index, mode: str) -> list:
+def draw_example(reader: Reader, examples: list, index, mode: str, lang: str = ENGLISH) -> list:
     """A click on example number `index` of `examples` ((image, caption) pairs): [Shown, explorer payload]."""
     if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(examples):
-        return draw(reader, "image", examples[index][0], mode)
-    return draw(reader, "image", Refused(f"there is no such example: pick one of the {len(examples)} shown"), mode)
+        return draw(reader, "image", examples[index][0], mode, lang)
+    return draw(reader, "image", Refused(f"there is no such example: pick one of the {len(examples)} shown"), mode, lang)
 
 
 def switch(reader: Reader, shown: Shown, mode: str) -> list:
@@ -145,30 +150,32 @@ def classify(reader: Reader, images: list, models: list[str]) -> list[dict]:
     return results
 
 
-def about(reader: Reader, name: str) -> str:
+def describe(config, lang: str = ENGLISH) -> str:
+    """A model's architecture in a few words, e.g. "LSTM, 2 layer(s) of 128 units"."""
+    cell = config.cell.upper()
+    kind = text(lang, "bidirectional", cell=cell) if config.bidirectional else cell
+    return text(lang, "describe", kind=kind, layers=config.num_layers, units=config.hidden_size)
+
+
+def about(reader: Reader, name: str, lang: str = ENGLISH) -> str:
     """Architecture, size, weight shapes and measured accuracy of one model, as Markdown."""
     model, card = reader.models[name], reader.cards[name]
     config = model.config
     lines = [
-        f"**{config.describe()}**, read {'top-down and bottom-up' if config.bidirectional else 'top-down'}, "
-        f"{model.parameter_count():,} parameters. The classifier reads the top layer's final hidden state"
-        + (" of both directions (forward after row 27, backward after row 0)." if config.bidirectional else "."),
+        text(lang, "about_summary", describe=describe(config, lang), parameters=f"{model.parameter_count():,}",
+             direction=text(lang, "read_both_ways" if config.bidirectional else "read_top_down"),
+             of_both=text(lang, "of_both") if config.bidirectional else ""),
         "",
-        "| weight | shape |",
+        f"| {text(lang, 'weight')} | {text(lang, 'shape')} |",
         "|---|---|",
         *[f"| `{param}` | {' x '.join(map(str, shape))} |" for param, shape in model.weight_shapes().items()],
         "",
     ]
     if config.cell == "lstm":
-        lines.append(
-            f"`weight_ih_l0` stacks the four gates (input, forget, candidate, output): "
-            f"4 x {config.hidden_size} = {4 * config.hidden_size} rows, one column per pixel of a row (28)."
-        )
+        lines.append(text(lang, "gates_note", units=config.hidden_size, rows=4 * config.hidden_size))
     if "mnist_test_accuracy" in card:
-        lines.append(
-            f"\nMNIST test accuracy **{card['mnist_test_accuracy']:.2%}** (10,000 images), validation "
-            f"{card['validation_accuracy']:.2%}, trained on {card['data']['train_images']:,} images for "
-            f"{card['epochs']} epochs (best: {card['best_epoch']}) in {card['training_seconds']:.0f} s on "
-            f"{card['device']}: `{card['command']}`"
-        )
+        lines.append("\n" + text(
+            lang, "accuracy", test=f"{card['mnist_test_accuracy']:.2%}", validation=f"{card['validation_accuracy']:.2%}",
+            images=f"{card['data']['train_images']:,}", epochs=card["epochs"], best=card["best_epoch"],
+            seconds=f"{card['training_seconds']:.0f}", device=card["device"], command=card["command"]))
     return "\n".join(lines)

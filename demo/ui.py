@@ -16,9 +16,9 @@ from demo.canvas import InkCanvas
 from demo.components import ImageFile
 from demo.explorer import Explorer
 from demo.guard import Blocks
+from demo.i18n import TEXTS, every_language, language, page, text, translations
 from demo.inference import Reader
 from demo.sketches import gallery
-from demo.texts import CANVAS, EXPLORER
 from model.data import data_root
 
 # Every event that runs a model takes one of these slots, shared by all of them (Gradio's
@@ -40,13 +40,6 @@ footer a, footer button, footer .show-api, footer .settings { color: var(--body-
 
 THEME = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],  # no web fonts to fetch
                           font_mono=["ui-monospace", "monospace"])
-
-INTRO = """# rowscan: watch a recurrent network read your digit, one pixel row at a time
-Draw a digit: it becomes an MNIST-style 28x28 image, read **row by row, 28 timesteps of 28 pixels**.
-Move the row slider, press Play or use the arrow keys to see what the network knew after each row;
-hover over a heatmap for values, click a unit to see its LSTM step with its own numbers.
-"""
-
 
 def mnist_examples() -> list[tuple[Image.Image, str]]:
     """One MNIST test digit per class, when the dataset is already on disk (never downloads)."""
@@ -72,45 +65,65 @@ def feedback_controls(shown: gr.State) -> None:
     logger.setup([shown], where)
     gr.Markdown(feedback.NOTICE, elem_id="feedback-notice")
     with gr.Row():
-        digit = gr.Dropdown([str(d) for d in range(10)], value=None, label="That's wrong, it's a", elem_id="feedback-digit")
-        save = gr.Button("Save", elem_id="feedback-save")
+        digit = gr.Dropdown([str(d) for d in range(10)], value=None, label=page("feedback_label"), elem_id="feedback-digit")
+        save = gr.Button(page("feedback_save"), elem_id="feedback-save")
     said = gr.Markdown(elem_id="feedback-said")
     save.click(partial(feedback.correct, logger), [shown, digit], said, api_visibility="private")
 
 
+def page_translations(reader: Reader) -> gr.I18n:
+    """Every fixed text of the page in both languages: the locale files' page texts, and each
+    model's about panel, made from its config and model card."""
+    made = {lang: {} for lang in TEXTS}
+    for lang in TEXTS:
+        for name in reader.models:
+            made[lang] |= {f"about_title_{name}": text(lang, "about_title", model=name),
+                           f"about_{name}": events.about(reader, name, lang)}
+    return translations(made)
+
+
 def build(reader: Reader) -> gr.Blocks:
+    """The page; launch it with i18n=page_translations(reader). The canvas and the explorer get
+    their texts in both languages and show those of the language Gradio chose for the page."""
     with Blocks(title="rowscan", analytics_enabled=False, delete_cache=(600, 1800)) as app:
-        gr.Markdown(INTRO, elem_id="intro")
+        gr.Markdown(page("intro"), elem_id="intro")
         shown = gr.State(events.Shown())
-        mode = gr.Radio(list(events.MODES), value="LSTM", label="Model", elem_id="mode")
+        modes = [(page("mode_both") if name == "Both side by side" else name, name) for name in events.MODES]
+        mode = gr.Radio(modes, value="LSTM", label=page("mode_label"), elem_id="mode")
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
                 with gr.Tabs():
-                    with gr.Tab("Draw"):
-                        canvas = InkCanvas(CANVAS, label="Draw a digit")
-                    with gr.Tab("Upload"):
-                        upload = ImageFile(label="Upload an image of a digit", sources=["upload", "clipboard"])
-                    with gr.Tab("Examples"):
+                    with gr.Tab(page("tab_draw")):
+                        canvas = InkCanvas(every_language("canvas"), label=page("canvas_label"))
+                    with gr.Tab(page("tab_upload")):
+                        upload = ImageFile(label=page("upload_label"), sources=["upload", "clipboard"])
+                    with gr.Tab(page("tab_examples")):
                         examples = gallery() + mnist_examples()
-                        pick = gr.Gallery(examples, label="Examples (click one)", columns=4, height=380,
+                        pick = gr.Gallery(examples, label=page("examples_label"), columns=4, height=380,
                                           object_fit="contain", allow_preview=False, interactive=False)
             with gr.Column(scale=3, min_width=320):
-                explorer = Explorer(EXPLORER, elem_id="explorer")
+                explorer = Explorer(every_language("explorer"), elem_id="explorer")
                 feedback_controls(shown)
         with gr.Row():
             for name in reader.models:
-                with gr.Accordion(f"About the {name} model", open=False):
-                    gr.Markdown(events.about(reader, name))
+                with gr.Accordion(page(f"about_title_{name}"), open=False):
+                    gr.Markdown(page(f"about_{name}"))
 
         quiet = dict(show_progress="hidden", trigger_mode="always_last", api_visibility="private")
         reads = dict(concurrency_id="model", concurrency_limit=MODEL_SLOTS)
-        # Callable by programs (the load test draws through it) but left out of the API page.
-        canvas.change(partial(events.draw, reader, "canvas"), [canvas, mode], [shown, explorer],
-                      **{**quiet, "api_visibility": "undocumented"}, api_name="stroke", **reads)
-        upload.change(partial(events.draw, reader, "image"), [upload, mode], [shown, explorer], **quiet, **reads)
+        # A message the server writes (a drawing it cannot read) is in the request's language.
+        def draw_from(source: str):
+            def draw(value, mode_name, request: gr.Request):
+                return events.draw(reader, source, value, mode_name, language(request))
+            return draw
 
-        def pick_example(mode_name, selected: gr.SelectData):
-            return events.draw_example(reader, examples, selected.index, mode_name)
+        # Callable by programs (the load test draws through it) but left out of the API page.
+        canvas.change(draw_from("canvas"), [canvas, mode], [shown, explorer],
+                      **{**quiet, "api_visibility": "undocumented"}, api_name="stroke", **reads)
+        upload.change(draw_from("image"), [upload, mode], [shown, explorer], **quiet, **reads)
+
+        def pick_example(mode_name, selected: gr.SelectData, request: gr.Request):
+            return events.draw_example(reader, examples, selected.index, mode_name, language(request))
 
         pick.select(pick_example, [mode], [shown, explorer], **quiet, **reads)
         mode.change(partial(events.switch, reader), [shown, mode], [shown, explorer], **quiet, **reads)
@@ -127,8 +140,31 @@ def build(reader: Reader) -> gr.Blocks:
             api_model = gr.Textbox(value="LSTM", info=f"the model: {' or '.join(reader.models)}")
             api_result = gr.JSON()
             api_button = gr.Button()
+
+        def classify(image: list, model: list[str]) -> list[list[dict]]:
+            """Read a handwritten digit (0-9) in an image, as an LSTM reads MNIST: one pixel row at a time.
+
+            The image is cropped to its ink, scaled and centred in 28x28 like MNIST, then read one
+            row per timestep. Dark ink on light, light on dark, or ink on a transparent background.
+            Send the image inline as a data URL: the server fetches no URL and opens no path.
+
+            Args:
+                image: the digit as a data URL ("data:image/png;base64,..."), PNG, JPEG or WebP, at most 10 MB
+                model: "LSTM" (reads top-down) or "BiLSTM" (reads top-down and bottom-up)
+
+            Returns:
+                a JSON object with "digit": 0-9, or null when the image holds no ink (then "nothing_drawn" is true)
+                "probabilities": the 10 final probabilities, for digits 0 to 9
+                "row_probabilities": 28 lists of 10, the answer after each pixel row
+                "first_top_row": the row after which the final answer first led
+                "unsure": true when the top probability is under the model's threshold, chosen on validation
+                "candidates": [the answer] or, when unsure, [the two likeliest digits]
+                "message" or "error" instead, saying why, for an unreadable image or an unknown model
+            """
+            return [events.classify(reader, image, model)]  # batched: one list per output, one item per request
+
         api_button.click(
-            lambda images, models: [events.classify(reader, images, models)],
+            classify,
             [api_image, api_model],
             [api_result],
             api_name="classify",

@@ -1,37 +1,59 @@
-"""Training curves as a PNG drawn with PIL (no plotting library needed for two lines)."""
+"""Training curves as a PNG, drawn with matplotlib: python -m model.curves CARD.json redraws one
+from a model card's history."""
 
+import argparse
+import json
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+import matplotlib
 
-WIDTH, HEIGHT, MARGIN = 360, 240, 40
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 
 
-def _panel(draw: ImageDraw.ImageDraw, left: int, title: str, series: dict[str, list[float]], low, high):
-    x0, y0, x1, y1 = left + MARGIN, MARGIN // 2 + 14, left + WIDTH - 12, HEIGHT - MARGIN
-    draw.rectangle((x0, y0, x1, y1), outline="#888")
-    draw.text((x0, 6), title, fill="black")
-    draw.text((4 + left, y0 - 6), f"{high:.3g}", fill="#444")
-    draw.text((4 + left, y1 - 6), f"{low:.3g}", fill="#444")
-    epochs = max(len(v) for v in series.values())
-    draw.text((x0, y1 + 6), "epoch 1", fill="#444")
-    draw.text((x1 - 50, y1 + 6), f"epoch {epochs}", fill="#444")
-    for (name, values), colour, row in zip(series.items(), ("#1f77b4", "#d62728"), range(2)):
-        points = [
-            (x0 + (x1 - x0) * i / max(epochs - 1, 1), y1 - (y1 - y0) * (min(max(v, low), high) - low) / (high - low))
-            for i, v in enumerate(values)
-        ]
-        draw.line(points, fill=colour, width=2)
-        draw.text((x1 - 130, y0 + 4 + 12 * row), name, fill=colour)
+def best_epoch(history: dict[str, list[float]]) -> int:
+    """The epoch training keeps: the last one with the lowest validation loss (1-based)."""
+    losses = history["val_loss"]
+    return max(i for i, loss in enumerate(losses, 1) if loss == min(losses))
+
+
+def curves_figure(history: dict[str, list[float]]) -> Figure:
+    """Loss (training, validation) and validation accuracy per epoch, side by side; legends sit
+    below the plots, so they never hide a line."""
+    epochs = range(1, len(history["train_loss"]) + 1)
+    kept = best_epoch(history)
+    figure, (loss, accuracy) = plt.subplots(1, 2, figsize=(10, 4.5), dpi=100, layout="constrained")
+    loss.plot(epochs, history["train_loss"], label="training loss (augmented batches, smoothed labels)", color="tab:blue")
+    loss.plot(epochs, history["val_loss"], label="validation loss", color="tab:red")
+    loss.set(title="Loss per epoch", xlabel="epoch", ylabel="cross-entropy", ylim=(0, None))
+    accuracy.plot(epochs, history["val_accuracy"], label="validation accuracy", color="tab:green")
+    # The first epochs would squash the part worth seeing.
+    accuracy.set(title="Validation accuracy per epoch", xlabel="epoch", ylabel="accuracy",
+                 ylim=(max(min(history["val_accuracy"]), 0.9), 1.0))
+    accuracy.yaxis.set_major_formatter(PercentFormatter(1.0))
+    for axes in (loss, accuracy):
+        axes.axvline(kept, color="grey", linestyle=":", label=f"kept: epoch {kept} (lowest validation loss)")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.grid(alpha=0.3)
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize="small", frameon=False)
+    return figure
 
 
 def plot_curves(path: Path, history: dict[str, list[float]]) -> None:
-    """Loss (training, validation) and validation accuracy per epoch, side by side."""
-    image = Image.new("RGB", (2 * WIDTH, HEIGHT), "white")
-    draw = ImageDraw.Draw(image)
-    losses = {"train loss": history["train_loss"], "validation loss": history["val_loss"]}
-    _panel(draw, 0, "loss per epoch", losses, 0.0, max(max(v) for v in losses.values()))
-    accuracy = history["val_accuracy"]
-    low = max(min(accuracy), 0.9)  # the first epochs would squash the part worth seeing
-    _panel(draw, WIDTH, "validation accuracy per epoch", {"validation accuracy": accuracy}, low, 1.0)
-    image.save(path)
+    figure = curves_figure(history)
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("card", type=Path, help="a model card (.json) written by python -m model.train")
+    args = parser.parse_args(argv)
+    plot_curves(args.card.with_suffix(".png"), json.loads(args.card.read_text())["history"])
+    print(f"wrote {args.card.with_suffix('.png')}")
+
+
+if __name__ == "__main__":
+    main()

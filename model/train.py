@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from model import checkpoint, handwriting
 from model.calibration import summary, unsure_threshold
@@ -97,7 +98,9 @@ def train(model: RowClassifier, data: TrainingSet, validation, config: TrainConf
         start = time.perf_counter()
         model.train()
         total = 0.0
-        for batch in torch.randperm(len(images), device=device).split(config.batch_size):
+        batches = tqdm(torch.randperm(len(images), device=device).split(config.batch_size),
+                       desc=f"epoch {epoch}/{config.epochs}", unit="batch", leave=False)
+        for batch in batches:
             shown_as_app = torch.rand(len(batch), 1, 1, device=device) < config.app_view
             x, y = torch.where(shown_as_app, app_images[batch], images[batch]), labels[batch]
             if len(drawn_images):
@@ -112,6 +115,7 @@ def train(model: RowClassifier, data: TrainingSet, validation, config: TrainConf
             optimizer.step()
             schedule.step()
             total += loss.item() * len(batch)
+            batches.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
         val_accuracy, val_loss = evaluate(model, val_images, val_labels)
         seconds = time.perf_counter() - start
         for key, value in zip(history, (total / len(images), val_loss, val_accuracy, seconds)):

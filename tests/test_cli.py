@@ -1,6 +1,7 @@
 """The training and evaluation commands, run as a learner runs them."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -13,7 +14,9 @@ from tests.conftest import REPO
 
 
 def run(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", *args], cwd=REPO, capture_output=True, text=True, timeout=600)
+    # tqdm redraws its bar at most every 0.1 s: at 0 every batch shows, however fast the machine.
+    return subprocess.run([sys.executable, "-m", *args], cwd=REPO, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "TQDM_MININTERVAL": "0"})
 
 
 def test_train_then_evaluate(tmp_path):
@@ -36,6 +39,7 @@ def test_train_then_evaluate(tmp_path):
     assert trained.returncode == 0, trained.stderr
     assert "epoch   2/2" in trained.stdout and "val acc" in trained.stdout
     assert "9000 MNIST + 2 extra training images, 200 generated drawings; 1050 validation images" in trained.stdout
+    assert "epoch 2/2: " in trained.stderr and "batch" in trained.stderr and "loss=" in trained.stderr  # tqdm's bar
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["data"]["extra_images"] == {str(corrections): 2} and card["data"]["generated_drawings"] == 200
     assert card["training"]["drawn"] == 0.25 and 0.3 <= card["unsure_below"] < 1

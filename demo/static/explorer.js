@@ -1,7 +1,8 @@
 // The explorer: draws a reading (demo/payload.py) in the browser. Moving the cursor (slider, Play,
 // keyboard), hovering and choosing a unit need no request; only a unit's exact step numbers do
-// (trigger('inspect') -> props.steps). Every text comes from props.texts.
-const T = props.texts;
+// (trigger('inspect') -> props.steps). Every text comes from props.texts, which holds each
+// language's (demo/locales): those of the language Gradio chose for the page, which it sets as <html lang>.
+const T = props.texts[document.documentElement.lang] || props.texts.en;
 const ROWS = 28;
 const LAST = ROWS - 1;
 const PLAY_MS = 80;  // 12.5 rows per second, every row shown
