@@ -1,5 +1,7 @@
 """What the app's events do, as plain functions of plain values: testable without a browser."""
 
+import functools
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,10 +18,30 @@ from model.step import unit_steps
 
 MODES = {"LSTM": ("LSTM",), "BiLSTM": ("BiLSTM",), "Both side by side": ("LSTM", "BiLSTM")}
 NOTHING_DRAWN = "Nothing drawn yet: draw a digit on the canvas, upload an image, or pick an example."
+RECENT_CANVASES, RECENT_CANVAS_BYTES = 64, 32_000  # canvas values remembered, and the longest one
 
 
 def canvas_input(value) -> torch.Tensor | None:
-    """The canvas's strokes as the network's 28x28 input; None when nothing is drawn."""
+    """The canvas's strokes as the network's 28x28 input; None when nothing is drawn.
+
+    A value seen lately is not redrawn: the canvas sends the same strokes again at pen-up when
+    the pen has not moved since the last send, and after undo or clear on an empty canvas.
+    """
+    try:
+        text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):  # not JSON: strokes_image says what is wrong with it
+        text = None
+    if text is None or len(text) > RECENT_CANVAS_BYTES:
+        return _canvas_input(value)
+    return _recent_canvas_input(text)
+
+
+@functools.lru_cache(maxsize=RECENT_CANVASES)
+def _recent_canvas_input(text: str) -> torch.Tensor | None:
+    return _canvas_input(json.loads(text))
+
+
+def _canvas_input(value) -> torch.Tensor | None:
     image = strokes_image(value)
     return None if image is None else to_mnist(image)
 
