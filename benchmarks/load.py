@@ -22,7 +22,6 @@ and answer are read from the app's own config and outputs, so any outputs will d
 """
 
 import argparse
-import math
 import os
 import random
 import re
@@ -35,41 +34,16 @@ from pathlib import Path
 
 from gradio_client import handle_file
 
-from benchmarks.app_speed import api_client, canvas_value, drawing_files, percentile
+from benchmarks.app_speed import api_client, canvas_value, drawing_files, pen_ticks, percentile
 from benchmarks.local_app import local_app
-from demo.canvas import EMPTY, SEND_EVERY_MS, SIZE
-from demo.sketches import canvas_strokes
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # gradio_client reads it as well as its own flag
 
 MAX_CLIENTS, MAX_SECONDS = 64, 600  # the load is bounded, whatever is asked
 MODELS = ("LSTM", "BiLSTM")
 DRAWN = [canvas_value(digit) for digit in range(10)]
-PEN_SPEED = 400  # canvas pixels per second: a digit takes about a second
-POINTER_HZ = 60  # pointermove events per second, as browsers send them
-PEN_UP = 0.25  # seconds between one stroke's end and the next one's start
 PAUSE = 2.0  # seconds between digits
 STATUS_DIGIT = re.compile(r"reads an? \*\*(\d)\*\*")
-
-
-def pen_ticks(digit: int) -> list[tuple[float, dict]]:
-    """(seconds since pen-down, canvas value) of each send while the digit is drawn: a pointer
-    event every 1/POINTER_HZ s; a send when 100 ms have passed since the last, and at pen-up."""
-    ticks, done, now, last_sent = [], [], 0.0, -math.inf
-    for stroke in canvas_strokes(digit, SIZE):
-        current = [round(c) for c in stroke[0]]
-        for a, b in zip(stroke, stroke[1:]):
-            steps = max(1, math.ceil(math.dist(a, b) * POINTER_HZ / PEN_SPEED))
-            for k in range(1, steps + 1):
-                now += 1 / POINTER_HZ
-                current += [round(a[0] + (b[0] - a[0]) * k / steps), round(a[1] + (b[1] - a[1]) * k / steps)]
-                if now - last_sent > SEND_EVERY_MS / 1000:
-                    ticks.append((now, {**EMPTY, "strokes": [*done, current.copy()]}))
-                    last_sent = now
-        done.append(current)
-        ticks.append((now, {**EMPTY, "strokes": list(done)}))
-        last_sent, now = now, now + PEN_UP
-    return ticks
 
 
 TICKS = [pen_ticks(digit) for digit in range(10)]
