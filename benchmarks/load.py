@@ -22,6 +22,7 @@ and answer are read from the app's own config and outputs, so any outputs will d
 """
 
 import argparse
+import bisect
 import os
 import random
 import re
@@ -29,6 +30,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,12 +46,10 @@ MODELS = ("LSTM", "BiLSTM")
 DRAWN = [canvas_value(digit) for digit in range(10)]
 PAUSE = 2.0  # seconds between digits
 STATUS_DIGIT = re.compile(r"reads an? \*\*(\d)\*\*")
+TICKS = [pen_ticks(digit) for digit in range(10)]  # (seconds after pen-down, canvas value) of each send
 
 
-TICKS = [pen_ticks(digit) for digit in range(10)]
-
-
-def stroke_arguments(client) -> callable:
+def stroke_arguments(client) -> Callable[[dict, str], list]:
     """(canvas value, model) -> the canvas event's arguments, read from the app's config: the
     value goes to the input whose default holds strokes, the model to the input offering it as a
     choice, and every other input gets its default."""
@@ -217,11 +217,12 @@ def drawer(client, arguments, number: int, model: str, deadline: float, drawing:
     digit = number % 10
     while time.monotonic() < deadline:
         ticks, start, sent, answered, outputs = TICKS[digit], time.monotonic(), -1, 0, None
+        times = [at for at, _ in ticks]
         while sent < len(ticks) - 1:
             now = time.monotonic() - start
-            due = max(i for i, (at, _) in enumerate(ticks) if at <= now) if ticks[0][0] <= now else -1
+            due = bisect.bisect_right(times, now) - 1  # the newest value the page has by now
             if due <= sent:
-                time.sleep(ticks[sent + 1][0] - now)
+                time.sleep(times[sent + 1] - now)
                 continue
             began = time.perf_counter()
             try:
@@ -318,7 +319,8 @@ def main() -> None:
     if args.draw:
         phases = run_drawing(args.users, args.seconds, args.model, args.every)
         for phase in phases:
-            print(f"{phase.users} users: " + memory_line(phase))
+            if args.every:  # sampled through the run, not only at its end
+                print(f"{phase.users} users: " + memory_line(phase))
             print("".join(f"  error: {e}\n" for e in phase.errors[:3]) + "".join(f"  wrong: {w}\n" for w in phase.wrong[:3]), end="")
         return
     load = run(args.clients, args.seconds, args.every or 5)
