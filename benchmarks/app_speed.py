@@ -13,6 +13,7 @@ lifts (full: trace, row importance and every state, for a bidirectional model of
 
 import argparse
 import json
+import math
 import statistics
 import tempfile
 import time
@@ -25,7 +26,7 @@ from gradio_client import Client, handle_file
 
 from benchmarks.local_app import local_app
 from demo import events
-from demo.canvas import EMPTY, SIZE
+from demo.canvas import EMPTY, SEND_EVERY_MS, SIZE
 from demo.inference import Reader
 from demo.sketches import canvas_strokes, render
 from demo.ui import build
@@ -41,9 +42,34 @@ def canvas_value(digit: int, size: int = SIZE, strokes: int | None = None) -> di
     return {**EMPTY, "size": size, "strokes": flat[:strokes]}
 
 
+PEN_SPEED = 400  # canvas pixels per second: a digit takes about a second
+POINTER_HZ = 60  # pointermove events per second, as browsers send them
+PEN_UP = 0.25  # seconds between one stroke's end and the next one's start
+
+
 def stroke_values() -> list[dict]:
     """A canvas value per digit, with the drawing as it stands after each of its strokes."""
     return [canvas_value(digit, strokes=n + 1) for digit in range(10) for n in range(len(canvas_strokes(digit, SIZE)))]
+
+
+def pen_ticks(digit: int) -> list[tuple[float, dict]]:
+    """(seconds since pen-down, canvas value) of each send while the digit is drawn: a pointer
+    event every 1/POINTER_HZ s; a send when 100 ms have passed since the last, and at pen-up."""
+    ticks, done, now, last_sent = [], [], 0.0, -math.inf
+    for stroke in canvas_strokes(digit, SIZE):
+        current = [round(c) for c in stroke[0]]
+        for a, b in zip(stroke, stroke[1:]):
+            steps = max(1, math.ceil(math.dist(a, b) * POINTER_HZ / PEN_SPEED))
+            for k in range(1, steps + 1):
+                now += 1 / POINTER_HZ
+                current += [round(a[0] + (b[0] - a[0]) * k / steps), round(a[1] + (b[1] - a[1]) * k / steps)]
+                if now - last_sent > SEND_EVERY_MS / 1000:
+                    ticks.append((now, {**EMPTY, "strokes": [*done, current.copy()], "drawing": True}))
+                    last_sent = now
+        done.append(current)
+        ticks.append((now, {**EMPTY, "strokes": list(done), "drawing": False}))
+        last_sent, now = now, now + PEN_UP
+    return ticks
 
 
 def canvas_outputs(app: gr.Blocks) -> list:

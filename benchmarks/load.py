@@ -1,26 +1,42 @@
-"""Many users at once, on this machine only: N gradio_client clients against a local rowscan for T s.
+"""Many users at once, on this machine only: gradio_client clients against a local rowscan.
 
     python -m benchmarks.load [--clients 32] [--seconds 60]
+    python -m benchmarks.load --draw [--users 4 8 16 32] [--seconds 60] [--model LSTM]
 
-It starts `python app.py` on loopback with a Gradio cache folder of its own. Each client is its
-own session and, until the time is up, alternately sends `classify` a drawing file and draws a
-digit through the canvas's event (`/stroke`), with the two models in turn. It prints the
+It starts `python app.py` on loopback with a Gradio cache folder of its own; each client is its
+own session.
+
+Mixed (the default): until the time is up each client alternately sends `classify` a drawing file
+and a finished digit to the canvas's event (`/stroke`), with the two models in turn. It prints the
 requests, errors, wrong answers and p50 / p99 latency per endpoint, and every few seconds the
 server's memory (RSS) and its cache folder, to show whether either keeps growing.
+
+Drawing (`--draw`): users draw as the page sends strokes. The pen moves at PEN_SPEED; while it
+moves, the growing stroke list goes out when 100 ms have passed since the last send, and again at
+pen-up (demo/canvas.py's rule); the next request goes out only once the last is answered, with
+the newest value (Gradio's always_last); 2 s pass between digits. For each number of users it
+prints the stroke latency p50 / p99, the share of 100 ms ticks answered fresh (a tick is stale
+when a newer one replaced it while a request was in flight, so it was never sent), and the
+server's CPU time per stroke request, from /proc/<pid>/stat. Only the stroke endpoint's inputs
+and answer are read from the app's own config and outputs, so any outputs will do.
 """
 
 import argparse
+import bisect
 import os
+import random
+import re
 import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gradio_client import handle_file
 
-from benchmarks.app_speed import api_client, canvas_value, drawing_files, percentile
+from benchmarks.app_speed import api_client, canvas_value, drawing_files, pen_ticks, percentile
 from benchmarks.local_app import local_app
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # gradio_client reads it as well as its own flag
@@ -28,6 +44,50 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # gradio_client reads it as we
 MAX_CLIENTS, MAX_SECONDS = 64, 600  # the load is bounded, whatever is asked
 MODELS = ("LSTM", "BiLSTM")
 DRAWN = [canvas_value(digit) for digit in range(10)]
+PAUSE = 2.0  # seconds between digits
+STATUS_DIGIT = re.compile(r"reads an? \*\*(\d)\*\*")
+TICKS = [pen_ticks(digit) for digit in range(10)]  # (seconds after pen-down, canvas value) of each send
+
+
+def stroke_arguments(client) -> Callable[[dict, str], list]:
+    """(canvas value, model) -> the canvas event's arguments, read from the app's config: the
+    value goes to the input whose default holds strokes, the model to the input offering it as a
+    choice, and every other input gets its default."""
+    dependency = next(d for d in client.config["dependencies"] if d.get("api_name") == "stroke")
+    components = {c["id"]: c.get("props", {}) for c in client.config["components"]}
+    inputs = [components[i] for i in dependency["inputs"]]
+
+    def arguments(value: dict, model: str) -> list:
+        chosen = []
+        for props in inputs:
+            default = props.get("value")
+            choices = [c[0] if isinstance(c, (list, tuple)) else c for c in props.get("choices") or []]
+            chosen.append(value if isinstance(default, dict) and "strokes" in default else model if model in choices else default)
+        return chosen
+
+    return arguments
+
+
+def answered_digit(outputs) -> int | None:
+    """The digit an answer names, wherever its outputs hold it: a "digit" field, a gr.Label's
+    "label", or a status line that says "reads a **7**"."""
+    if isinstance(outputs, dict):
+        for key in ("digit", "label"):
+            if re.fullmatch(r"\d", str(outputs.get(key))):
+                return int(outputs[key])
+        outputs = list(outputs.values())
+    if isinstance(outputs, (list, tuple)):
+        return next((d for d in map(answered_digit, outputs) if d is not None), None)
+    if isinstance(outputs, str):
+        found = STATUS_DIGIT.search(outputs)
+        return int(found.group(1)) if found else None
+    return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, all its threads, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -77,6 +137,7 @@ def folder_usage(folder: Path) -> tuple[int, float]:
 def user(url: str, number: int, drawings: list[Path], deadline: float, load: Load) -> None:
     """One client's session: classify and stroke requests, one at a time, until the deadline."""
     client = api_client(url)
+    arguments = stroke_arguments(client)
     request = 0
     while time.monotonic() < deadline:
         digit, model = (number + request) % 10, MODELS[request // 2 % 2]
@@ -86,8 +147,7 @@ def user(url: str, number: int, drawings: list[Path], deadline: float, load: Loa
             if endpoint == "classify":
                 answer = client.predict(handle_file(str(drawings[digit])), model, api_name="/classify")["digit"]
             else:
-                reading = client.predict(DRAWN[digit], model, api_name="/stroke")["readings"].get(model, {})
-                answer = reading.get("digit")
+                answer = answered_digit(client.predict(*arguments(DRAWN[digit], model), api_name="/stroke"))
         except Exception as error:  # noqa: BLE001 (every failure is counted and reported, none stops the run)
             with load.lock:
                 load.errors.append(f"{endpoint}: {type(error).__name__}: {error}"[:300])
@@ -124,6 +184,114 @@ def run(clients: int, seconds: float, every: float = 1.0, report=print) -> Load:
     return load
 
 
+@dataclass
+class Drawing:
+    """What N drawing users saw over one phase, and the server's CPU time and memory meanwhile."""
+
+    users: int
+    latencies: list[float] = field(default_factory=list)
+    ticks: int = 0  # sends the page would make
+    answered: int = 0  # of those, the ones sent and answered (the others were replaced while waiting)
+    errors: list[str] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)
+    server_cpu: float = 0.0  # seconds
+    samples: list[Sample] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def row(self) -> str:
+        if len(self.latencies) < 2:
+            return f"{self.users:5d}  too few answers: {self.errors[:3]}"
+        answered = len(self.latencies)
+        return (f"{self.users:5d} {answered:8d} {statistics.median(self.latencies) * 1e3:6.0f} ms "
+                f"{percentile(self.latencies, 99) * 1e3:6.0f} ms {self.answered / self.ticks:6.0%} "
+                f"{self.server_cpu / answered * 1e3:9.1f} ms {len(self.errors):6d} {len(self.wrong):5d}")
+
+
+TABLE_HEADER = "users  strokes     p50       p99   fresh  server CPU/stroke  errors  wrong"
+
+
+def drawer(client, arguments, number: int, model: str, deadline: float, drawing: Drawing) -> None:
+    """One user drawing digit after digit until the deadline, as the page sends them (always_last)."""
+    rng = random.Random(number)
+    time.sleep(rng.uniform(0, PAUSE))  # users do not start in step
+    digit = number % 10
+    while time.monotonic() < deadline:
+        ticks, start, sent, answered, outputs = TICKS[digit], time.monotonic(), -1, 0, None
+        times = [at for at, _ in ticks]
+        while sent < len(ticks) - 1:
+            now = time.monotonic() - start
+            due = bisect.bisect_right(times, now) - 1  # the newest value the page has by now
+            if due <= sent:
+                time.sleep(times[sent + 1] - now)
+                continue
+            began = time.perf_counter()
+            try:
+                outputs = client.predict(*arguments(ticks[due][1], model), api_name="/stroke")
+            except Exception as error:  # noqa: BLE001 (every failure is counted and reported, none stops the run)
+                outputs = None
+                with drawing.lock:
+                    drawing.errors.append(f"{type(error).__name__}: {error}"[:300])
+            else:
+                answered += 1
+                with drawing.lock:
+                    drawing.latencies.append(time.perf_counter() - began)
+            sent = due
+        answer = answered_digit(outputs)
+        with drawing.lock:
+            drawing.ticks += len(ticks)
+            drawing.answered += answered
+            if outputs is not None and answer != digit:
+                drawing.wrong.append(f"{model} read a drawn {digit} as {answer}")
+        digit = (digit + 1) % 10
+        time.sleep(PAUSE)
+
+
+def draw_phase(url: str, pid: int, users: int, seconds: float, model: str, every: float, report) -> Drawing:
+    drawing = Drawing(users)
+    clients = [api_client(url) for _ in range(users)]
+    arguments = stroke_arguments(clients[0])
+    start, cpu = time.monotonic(), cpu_seconds(pid)
+    threads = [threading.Thread(target=drawer, args=(client, arguments, n, model, start + seconds, drawing))
+               for n, client in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        time.sleep(min(every, 1.0) if time.monotonic() - start >= seconds else every)
+        drawing.samples.append(Sample(time.monotonic() - start, len(drawing.latencies), rss_mb(pid), 0, 0.0))
+        if every < seconds:
+            report(f"  {users} users, {drawing.samples[-1].seconds:4.0f} s: {drawing.samples[-1].requests} strokes "
+                   f"answered, server RSS {drawing.samples[-1].rss_mb:.0f} MB")
+    drawing.server_cpu = cpu_seconds(pid) - cpu
+    for client in clients:
+        client.close()
+    return drawing
+
+
+def run_drawing(users: list[int], seconds: float, model: str = "LSTM", every: float | None = None,
+                report=print) -> list[Drawing]:
+    """One server; for each number of users, a phase of `seconds` in which they all draw."""
+    seconds = min(seconds, MAX_SECONDS)
+    with tempfile.TemporaryDirectory() as work, local_app(env={"GRADIO_TEMP_DIR": str(Path(work) / "gradio")}) as (url, server):
+        report(f"users draw with the {model} shown, {seconds:.0f} s per row, against {url}")
+        phases = []
+        for count in users:
+            phases.append(draw_phase(url, server.pid, min(count, MAX_CLIENTS), seconds, model, every or seconds, report))
+            if len(phases) == 1:
+                report(TABLE_HEADER)
+            report(phases[-1].row())
+    return phases
+
+
+def memory_line(drawing: Drawing) -> str:
+    """Server RSS over the run, and its growth per answered stroke over the second half."""
+    half = next(s for s in drawing.samples if s.seconds >= drawing.samples[-1].seconds / 2)
+    last = drawing.samples[-1]
+    per_request = (last.rss_mb - half.rss_mb) * 1024 / max(last.requests - half.requests, 1)
+    return (f"server RSS {drawing.samples[0].rss_mb:.0f} MB at {drawing.samples[0].seconds:.0f} s, {half.rss_mb:.0f} MB "
+            f"at {half.seconds:.0f} s, {last.rss_mb:.0f} MB at {last.seconds:.0f} s: {per_request:+.2f} KB per stroke "
+            f"over the second half ({last.requests - half.requests} strokes)")
+
+
 def summary(load: Load, seconds: float) -> str:
     lines = [(f"requests {load.requests} ({load.requests / seconds:.0f}/s), errors {len(load.errors)}, "
               f"wrong answers {len(load.wrong)}")]
@@ -142,10 +310,20 @@ def summary(load: Load, seconds: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=32, help=f"at most {MAX_CLIENTS}")
-    parser.add_argument("--seconds", type=float, default=60, help=f"at most {MAX_SECONDS}")
-    parser.add_argument("--every", type=float, default=5, help="seconds between server samples")
+    parser.add_argument("--seconds", type=float, default=60, help=f"at most {MAX_SECONDS} (per row with --draw)")
+    parser.add_argument("--every", type=float, default=None, help="seconds between server samples")
+    parser.add_argument("--draw", action="store_true", help="users draw as the page sends strokes")
+    parser.add_argument("--users", type=int, nargs="+", default=[4, 8, 16, 32], help="with --draw: a row each")
+    parser.add_argument("--model", default="LSTM", choices=MODELS + ("Both side by side",), help="with --draw")
     args = parser.parse_args()
-    load = run(args.clients, args.seconds, args.every)
+    if args.draw:
+        phases = run_drawing(args.users, args.seconds, args.model, args.every)
+        for phase in phases:
+            if args.every:  # sampled through the run, not only at its end
+                print(f"{phase.users} users: " + memory_line(phase))
+            print("".join(f"  error: {e}\n" for e in phase.errors[:3]) + "".join(f"  wrong: {w}\n" for w in phase.wrong[:3]), end="")
+        return
+    load = run(args.clients, args.seconds, args.every or 5)
     print(summary(load, min(args.seconds, MAX_SECONDS)))
 
 

@@ -1,5 +1,7 @@
 """What the app's events do, as plain functions of plain values: testable without a browser."""
 
+import functools
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +20,30 @@ from model.step import unit_steps
 MODES = {"LSTM": ("LSTM",), "BiLSTM": ("BiLSTM",), "Both side by side": ("LSTM", "BiLSTM")}
 NOTHING_DRAWN = text(ENGLISH, "nothing_drawn")  # what the API answers for a blank image
 NOTHING_DRAWN_ANY = {text(lang, "nothing_drawn") for lang in TEXTS}
+RECENT_CANVASES, RECENT_CANVAS_BYTES = 64, 32_000  # canvas values remembered, and the longest one
 
 
 def canvas_input(value) -> torch.Tensor | None:
-    """The canvas's strokes as the network's 28x28 input; None when nothing is drawn."""
+    """The canvas's strokes as the network's 28x28 input; None when nothing is drawn.
+
+    A value seen lately is not redrawn: the canvas sends the same strokes again at pen-up when
+    the pen has not moved since the last send, and after undo or clear on an empty canvas.
+    """
+    try:
+        key = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):  # not JSON: strokes_image says what is wrong with it
+        key = None
+    if key is None or len(key) > RECENT_CANVAS_BYTES:
+        return _canvas_input(value)
+    return _recent_canvas_input(key)
+
+
+@functools.lru_cache(maxsize=RECENT_CANVASES)
+def _recent_canvas_input(key: str) -> torch.Tensor | None:
+    return _canvas_input(json.loads(key))
+
+
+def _canvas_input(value) -> torch.Tensor | None:
     image = strokes_image(value)
     return None if image is None else to_mnist(image)
 

@@ -1,6 +1,8 @@
 """Both shipped models, loaded once onto the GPU when there is one, and one call that reads drawings."""
 
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from model.network import GATE_NAMES, RowClassifier, row_logits, trace
 
 CHECKPOINTS = Path(os.environ.get("ROWSCAN_CHECKPOINTS", Path(__file__).resolve().parent.parent / "checkpoints"))
 MODEL_FILES = {"LSTM": "lstm.pt", "BiLSTM": "bilstm.pt"}
+RECENT_READINGS = 16  # readings kept in memory: 0.1 MB each for the LSTM, 2.5 MB for the BiLSTM (its every cut)
 
 try:  # Hugging Face ZeroGPU: the GPU is attached only inside functions marked with spaces.GPU
     import spaces
@@ -72,10 +75,30 @@ class Reader:
             self.models[name], self.cards[name] = checkpoint.load(Path(folder) / file, self.device)
         # Below its own threshold (chosen on validation drawings) a model's answer is flagged as unsure.
         self.unsure_below = {name: float(card.get("unsure_below", DEFAULT_UNSURE_BELOW)) for name, card in self.cards.items()}
+        self.recent: OrderedDict[tuple[str, bytes], Reading] = OrderedDict()  # least recently used first
+        self.recent_lock = threading.Lock()  # Gradio runs events in several threads
 
     def read(self, name: str, images: list[torch.Tensor]) -> list[Reading]:
-        """Trace and row importance for a batch of (28, 28) inputs, in one call per model."""
-        return _read(self.models[name], torch.stack(images), self.device)
+        """Trace and row importance for a batch of (28, 28) inputs, in one call per model.
+
+        An input read lately is not read again: the canvas sends the same drawing more than once
+        (at pen-up, after undo and redo), a mode switch re-reads it, and examples are clicked by
+        many. Readings are read-only, so sessions can share them.
+        """
+        keys = [(name, image.cpu().numpy().tobytes()) for image in images]
+        with self.recent_lock:
+            found = {key: self.recent[key] for key in keys if key in self.recent}
+            for key in found:
+                self.recent.move_to_end(key)
+        missing = [i for i, key in enumerate(keys) if key not in found]
+        if missing:
+            new = _read(self.models[name], torch.stack([images[i] for i in missing]), self.device)
+            with self.recent_lock:
+                for i, reading in zip(missing, new):
+                    found[keys[i]] = self.recent[keys[i]] = reading
+                while len(self.recent) > RECENT_READINGS:
+                    self.recent.popitem(last=False)
+        return [found[key] for key in keys]
 
     def answers(self, name: str, images: list[torch.Tensor]) -> np.ndarray:
         """(batch, rows, classes): the answer after each row, all the API returns, without the
@@ -99,7 +122,7 @@ def _read(model: RowClassifier, images: torch.Tensor, device: torch.device) -> l
         blanked = model(blank_each_row(x).view(batch * rows, rows, -1)).softmax(-1).view(batch, rows, -1).cpu()
         kept = result.row_probabilities[:, -1].gather(1, final[:, None])
         importance = kept - blanked.gather(2, final[:, None, None].expand(batch, rows, 1)).squeeze(2)
-    return [
+    readings = [
         Reading(
             image=images[i].numpy(),
             hidden=result.hidden[i].numpy(),
@@ -117,3 +140,9 @@ def _read(model: RowClassifier, images: torch.Tensor, device: torch.device) -> l
         )
         for i in range(batch)
     ]
+    for reading in readings:
+        for array in [reading.image, reading.hidden, reading.cell, reading.row_probabilities, reading.importance,
+                      *(reading.gates or {}).values()]:
+            if array is not None:
+                array.flags.writeable = False
+    return readings

@@ -11,7 +11,7 @@ from gradio.state_holder import SessionState
 from PIL import Image
 
 from benchmarks.app_speed import canvas_value
-from demo import events, ui
+from demo import events, inference, ui
 from demo.canvas import EMPTY, MAX_POINTS, MAX_STROKES, SIZE, TOO_MANY, CanvasValue, InkCanvas, strokes_image
 from demo.guard import Refused
 from demo.inference import Reader, blank_each_row
@@ -316,3 +316,34 @@ def test_lead_rows_say_when_the_answer_first_led_and_when_for_good():
     assert lead_rows(rows) == (5, 15)
     rows[:, 4] = 0.5
     assert lead_rows(rows) == (0, 0)
+
+
+def test_a_drawing_read_lately_is_answered_from_memory_and_the_memory_is_bounded(reader, monkeypatch):
+    reader.recent.clear()  # other tests read the same drawings
+    image = events.canvas_input(canvas_value(4))
+    first = reader.read("LSTM", [image])[0]
+    reads = []
+    real_read = inference._read
+    monkeypatch.setattr(inference, "_read", lambda *args: reads.append(len(args[1])) or real_read(*args))
+    assert reader.read("LSTM", [image.clone()])[0] is first and reads == []
+    both = reader.read("BiLSTM", [image, image.flip(0)])  # another model, another drawing: read, in one call
+    assert reads == [2] and both[0].digit == 4
+    with pytest.raises(ValueError, match="read-only"):
+        first.hidden[0, 0, 0] = 1.0  # one session cannot change what another is shown
+    for _ in range(inference.RECENT_READINGS):
+        reader.read("LSTM", [torch.rand(28, 28)])
+    assert len(reader.recent) == inference.RECENT_READINGS
+    reader.read("LSTM", [image])
+    assert reads[-1] == 1 and len(reads) == 2 + inference.RECENT_READINGS  # the first drawing was forgotten
+
+
+def test_a_canvas_value_seen_lately_is_not_redrawn(monkeypatch):
+    value = canvas_value(3)
+    first = events.canvas_input(value)
+    drawn = []
+    monkeypatch.setattr(events, "strokes_image", lambda v: drawn.append(v) or strokes_image(v))
+    assert events.canvas_input(json.loads(json.dumps(value))) is first and drawn == []
+    long_value = {**value, "strokes": [[100.123456, 120.654321] * 400] * 10}  # too long to keep: drawn every time
+    assert events.canvas_input(long_value) is not events.canvas_input(long_value) and len(drawn) == 2
+    with pytest.raises(ValueError, match="must be numbers"):  # not kept, not hidden by the memory
+        events.canvas_input({**value, "strokes": [[1, 2, float("nan"), 4]]})

@@ -1,7 +1,8 @@
-"""A short run of the load script: many clients at once get every answer right, and the server
-writes nothing to its cache per request (`python -m benchmarks.load` is the full run)."""
+"""Short runs of the load script: many clients at once get every answer right, the server
+writes nothing to its cache per request, and users drawing as the page does read their digits
+(`python -m benchmarks.load [--draw]` is the full run)."""
 
-from benchmarks.load import run, summary
+from benchmarks.load import run, run_drawing, summary
 
 
 def test_eight_clients_for_ten_seconds():
@@ -13,3 +14,9 @@ def test_eight_clients_for_ten_seconds():
     # upload per client is in flight (written, then moved), where one file per answer would add hundreds.
     after_warm_up = [sample.cache_files for sample in load.samples[2:]]
     assert max(after_warm_up) - min(after_warm_up) <= 8 < load.requests / 10, [(s.seconds, s.cache_files) for s in load.samples]
+
+
+def test_users_drawing_as_the_page_does_get_every_final_answer_right():
+    (drawing,) = run_drawing(users=[4], seconds=8)
+    assert drawing.errors == [] and drawing.wrong == []
+    assert len(drawing.latencies) == drawing.answered >= 20  # digits were drawn, and each send counted once
