@@ -2,27 +2,39 @@
 
 from starlette.responses import PlainTextResponse
 
-# An image of at most 10 MB (the upload bound) written inline as base64 grows by 4/3, plus the JSON around it.
-MCP_BODY_BYTES = 14 * 1024 * 1024
-MCP_PATH = "/gradio_api/mcp"
+# The largest body each route may carry, by path prefix (the longest prefix that matches wins).
+# An image of at most 10 MB (the upload bound) written inline as base64 grows by 4/3, plus the
+# JSON around it; uploads themselves are multipart, bounded by Gradio's max_file_size. Every other
+# request of the API and the page is JSON of a few values: the largest, a canvas at its bound of
+# 5,000 points, is under 0.2 MB.
+BODY_LIMITS = {
+    "/gradio_api/mcp": 14 * 1024 * 1024,
+    "/gradio_api/upload": 11 * 1024 * 1024,
+    "/": 1024 * 1024,
+}
+
+
+def body_limit(path: str) -> int:
+    return BODY_LIMITS[max((prefix for prefix in BODY_LIMITS if path.startswith(prefix)), key=len)]
 
 
 class BoundedBody:
-    """ASGI middleware: a request with a body under `prefix` must declare its length, at most `limit`
-    bytes, or it is refused unread. The MCP routes decode an inline image and write it to a file
-    before the app's own bounds see it; the server reads no more than a body's declared length."""
+    """ASGI middleware: a request with a body must declare its length, at most its route's limit
+    (BODY_LIMITS), or it is refused unread. Gradio reads a JSON body whole, and the MCP routes
+    decode an inline image and write it to a file before the app's own bounds see it; the server
+    reads no more than a body's declared length."""
 
-    def __init__(self, app, prefix: str = MCP_PATH, limit: int = MCP_BODY_BYTES):
-        self.app, self.prefix, self.limit = app, prefix, limit
+    def __init__(self, app):
+        self.app = app
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS") \
-                and scope["path"].startswith(self.prefix):
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
             declared = dict(scope["headers"]).get(b"content-length", b"")
             if not declared.isdigit():
                 return await PlainTextResponse("a request body needs a Content-Length", 411)(scope, receive, send)
-            if int(declared) > self.limit:
-                message = f"request body over {self.limit // 2**20} MB: send an image of at most 10 MB"
+            limit = body_limit(scope["path"])
+            if int(declared) > limit:
+                message = f"request body over {limit / 2**20:g} MB: send an image of at most 10 MB, as an upload"
                 return await PlainTextResponse(message, 413)(scope, receive, send)
         await self.app(scope, receive, send)
 

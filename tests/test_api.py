@@ -157,3 +157,22 @@ def test_stroke_and_the_explorers_inspect_answer_hostile_raw_http(app_url):
             assert done[-1]["output"]["data"][0].get("props", {}).get("steps") is None  # Gradio drops None props
         event = http.post("gradio_api/call/stroke", json={"data": [canvas_value(7), "BiLSTM"]}).json()["event_id"]
         assert sse_result(http.get(f"gradio_api/call/stroke/{event}").text)[-1][-1]["readings"]["BiLSTM"]["digit"] == 7
+
+
+def test_request_bodies_are_bounded_before_they_are_read(app_url, drawings):
+    """Gradio would read a JSON body whole, whatever its size: the app refuses one over its route's
+    bound, or one that does not declare its length, before anything reads it."""
+    with httpx.Client(base_url=app_url, timeout=60) as http:
+        big = b'{"data": [[' + b"1," * 600_000 + b'1], "LSTM"]}'  # 1.2 MB of JSON
+        for route in ("gradio_api/call/classify", "gradio_api/call/stroke", "gradio_api/queue/join"):
+            refused = http.post(route, content=big, headers={"Content-Type": "application/json"})
+            assert refused.status_code == 413 and "request body over 1 MB" in refused.text, route
+        unmeasured = http.post("gradio_api/call/classify", content=iter([b'{"data": [null, "LSTM"]}']),
+                               headers={"Content-Type": "application/json"})
+        assert unmeasured.status_code == 411
+        # a canvas at its bound (200 strokes, 5,000 points) is well under the bound, and is answered
+        strokes = [[float(140 + i % 7), float(140 + i % 5)] * 25 for i in range(200)]
+        event = http.post("gradio_api/call/stroke", json={"data": [{"size": 280, "brush": 18, "strokes": strokes}, "LSTM"]})
+        assert event.status_code == 200
+        assert "event: complete" in http.get(f"gradio_api/call/stroke/{event.json()['event_id']}").text
+    assert api_client(app_url).predict(handle_file(str(drawings[7])), "LSTM", api_name="/classify")["digit"] == 7

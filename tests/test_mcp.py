@@ -52,7 +52,8 @@ def test_tools_list_describes_classify(app_url):
     assert tool.name == "classify"
     assert set(tool.inputSchema["properties"]) == {"image", "model"}
     # the model is a text value (a batch must not fail on an unknown name): its description names both
-    assert '"LSTM"' in tool.description and '"BiLSTM"' in tool.description
+    model = str(tool.inputSchema["properties"]["model"])
+    assert '"LSTM"' in model and '"BiLSTM"' in model
     assert "data:image/png;base64," in tool.inputSchema["properties"]["image"]["description"]
     for promise in ("handwritten digit", "fetches no URL", '"probabilities"', '"row_probabilities"'):
         assert promise in tool.description
