@@ -17,6 +17,7 @@ from model.strokes import pen_stroke
 SIZE = 280  # canvas pixels (shown at up to 336 css px)
 BRUSH = 18  # brush width in canvas pixels, about an MNIST stroke at this size
 SEND_EVERY_MS = 100  # while a stroke is being drawn
+LARGEST = SIZE  # canvas pixels a value is redrawn at, at most
 # More than any hand draws on one canvas (a digit takes a few hundred points). They bound the
 # work per event and what Gradio keeps of the value in each session (CanvasValue): at the bound,
 # about 0.33 MB of Python floats.
@@ -121,12 +122,16 @@ def strokes_image(value) -> Image.Image | None:
     if problem:
         raise ValueError(problem)
     size = min(max(int(value.get("size", SIZE)), 16), 2048)
-    brush = min(max(float(value.get("brush", BRUSH)), 1.0), size / 4)
-    image = Image.new("L", (size, size), 0)
+    # A larger canvas is drawn scaled down to LARGEST pixels, and the brush is at most an eighth of
+    # the canvas: the 28x28 input loses nothing, and a hostile size or brush cannot make a stroke
+    # cost hundreds of times a drawing's work.
+    scale = min(1.0, LARGEST / size)
+    brush = min(max(float(value.get("brush", BRUSH)), 1.0), size / 8) * scale
+    image = Image.new("L", (round(size * scale),) * 2, 0)
     draw = ImageDraw.Draw(image)
     drawn = 0
     for stroke in value.get("strokes") or []:
-        points = list(zip(stroke[0::2], stroke[1::2]))
+        points = [(x * scale, y * scale) for x, y in zip(stroke[0::2], stroke[1::2])]
         if points:
             pen_stroke(draw, points, brush, 255)
             drawn += len(points)

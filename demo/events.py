@@ -137,7 +137,8 @@ def inspect(reader: Reader, shown: Shown, request) -> dict | None:
     if model is None or model.config.cell != "lstm" or type(unit) is not int or not 0 <= unit < model.config.hidden_size:
         return None
     answer = payload.steps_payload(name, unit, unit_steps(model, shown.image.to(reader.device), unit))
-    return {**answer, "id": request.get("id") if type(request.get("id")) is int else None}
+    asked = request.get("id")
+    return {**answer, "id": asked if type(asked) is int and 0 <= asked < 2**31 else None}  # JSON's safe integers
 
 
 def classify(reader: Reader, images: list, models: list[str]) -> list[dict]:

@@ -146,10 +146,11 @@ def build(reader: Reader) -> gr.Blocks:
 
             The image is cropped to its ink, scaled and centred in 28x28 like MNIST, then read one
             row per timestep. Dark ink on light, light on dark, or ink on a transparent background.
-            Send the image inline as a data URL: the server fetches no URL and opens no path.
+            As an MCP tool, send the image inline as a data URL; over HTTP, upload the file
+            (gradio_client's handle_file). The server fetches no URL and opens no path.
 
             Args:
-                image: the digit as a data URL ("data:image/png;base64,..."), PNG, JPEG or WebP, at most 10 MB
+                image: the digit, PNG, JPEG, GIF, BMP, WebP or TIFF: over MCP a data URL ("data:image/png;base64,..."), at most about 3 MB over streamable HTTP
                 model: "LSTM" (reads top-down) or "BiLSTM" (reads top-down and bottom-up)
 
             Returns:

@@ -127,6 +127,7 @@ def test_inspect_gives_one_units_exact_step(reader):
         assert events.inspect(reader, shown, hostile) is None
     assert events.inspect(reader, events.Shown(), {"model": "LSTM", "unit": 1}) is None  # nothing drawn
     assert events.inspect(reader, shown, {"model": "LSTM", "unit": 1, "id": "x"})["id"] is None
+    assert events.inspect(reader, shown, {"model": "LSTM", "unit": 1, "id": 2**70})["id"] is None  # orjson's limit
 
 
 def test_empty_and_cleared_canvas_say_nothing_is_drawn(reader):
@@ -347,3 +348,14 @@ def test_a_canvas_value_seen_lately_is_not_redrawn(monkeypatch):
     assert events.canvas_input(long_value) is not events.canvas_input(long_value) and len(drawn) == 2
     with pytest.raises(ValueError, match="must be numbers"):  # not kept, not hidden by the memory
         events.canvas_input({**value, "strokes": [[1, 2, float("nan"), 4]]})
+
+
+def test_a_hostile_canvas_size_or_brush_is_drawn_at_the_canvas_size():
+    """A value may claim a 2,048 px canvas and a huge brush: it is redrawn at SIZE pixels with a
+    brush of at most an eighth of it, so a stroke costs what a drawing costs, and it is still read."""
+    large = {"size": 2048, "brush": 10**6, "strokes": [[x * 2048 / SIZE for x in s] for s in canvas_value(7)["strokes"]]}
+    image = strokes_image(large)
+    assert image.size == (SIZE, SIZE)
+    ink = np.asarray(image) > 0
+    assert 0 < ink.mean() < 0.9  # a brush of SIZE/8 at most, not one that paints the whole canvas
+    assert events.canvas_input({**large, "brush": 18 * 2048 / SIZE}).shape == (28, 28)
