@@ -6,17 +6,9 @@ import re
 import pytest
 from gradio_client import Client
 
-from tests.test_browser import ARGS, CHROMIUM, draw, playwright
+from tests.test_browser import browser, draw  # noqa: F401 (browser: the browser tests' fixture)
 
 CJK = re.compile(r"[\u3400-\u9fff]")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def drawn_page(browser, app_url, locale: str, reads: str):
