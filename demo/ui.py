@@ -94,7 +94,7 @@ def build(reader: Reader) -> gr.Blocks:
             with gr.Column(scale=1, min_width=300):
                 with gr.Tabs():
                     with gr.Tab(page("tab_draw")):
-                        canvas = InkCanvas(every_language("canvas"), label=page("canvas_label"))
+                        canvas = InkCanvas(every_language("canvas"), label=page("canvas_label"), elem_id="draw")
                     with gr.Tab(page("tab_upload")):
                         upload = ImageFile(label=page("upload_label"), sources=["upload", "clipboard"])
                     with gr.Tab(page("tab_examples")):

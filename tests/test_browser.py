@@ -39,7 +39,7 @@ if not Path(CHROMIUM).exists():
 # Times of the last pointer-up on the canvas and of the last change to the status, in page time.
 WATCH = """() => {
   window.rowscan = {up: 0, changed: 0};
-  document.querySelector('.ink canvas').addEventListener('pointerup', () => {
+  document.querySelector('#draw .ink canvas').addEventListener('pointerup', () => {
     window.rowscan.up = performance.now(); }, true);
   new MutationObserver(() => { window.rowscan.changed = performance.now(); })
     .observe(document.querySelector('#status'), {subtree: true, childList: true, characterData: true});
@@ -53,7 +53,7 @@ class Session:
         self.page, self.requests, self.strokes = page, [], None
         page.on("request", self.seen)
         page.goto(url)
-        page.wait_for_selector(".ink canvas[data-ready]", timeout=30_000)
+        page.wait_for_selector("#draw .ink canvas[data-ready]", timeout=30_000)
         page.wait_for_selector("#explorer .explorer[data-ready]", timeout=30_000)
         page.evaluate(WATCH)
 
@@ -86,7 +86,7 @@ def reader() -> Reader:
 
 
 def draw(page, digit: int, steps: int = 3) -> None:
-    box = page.locator(".ink canvas").bounding_box()
+    box = page.locator("#draw .ink canvas").bounding_box()
     scale = box["width"] / SIZE
     for stroke in canvas_strokes(digit, SIZE):
         (x, y), rest = stroke[0], stroke[1:]
@@ -338,7 +338,7 @@ def test_axe_finds_no_serious_violation_after_a_drawing(session):
 def touch_draw(page, digit: int) -> None:
     """Strokes made of real touch events (CDP), as a finger makes them."""
     cdp = page.context.new_cdp_session(page)
-    box = page.locator(".ink canvas").bounding_box()
+    box = page.locator("#draw .ink canvas").bounding_box()
     scale = box["width"] / SIZE
     for stroke in canvas_strokes(digit, SIZE):
         points = [(box["x"] + x * scale, box["y"] + y * scale) for x, y in stroke]
@@ -359,7 +359,7 @@ def test_phone_touch_drawing_shows_the_answer_under_the_canvas(browser, app_url)
     read_digit(page, "LSTM", 7)
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT.with_name("phone.png")))
-    canvas = page.locator(".ink canvas").bounding_box()
+    canvas = page.locator("#draw .ink canvas").bounding_box()
     status = page.locator("#status").bounding_box()
     tools = page.locator(".ink .tools").bounding_box()
     assert page.evaluate("() => window.scrollY") == 0  # as the page opened: nobody scrolled
@@ -373,7 +373,7 @@ def test_dark_theme_canvas_draws_light_ink_and_reads_it(browser, app_url):
     Session(dark, app_url + "?__theme=dark")
     draw(dark, 7)
     read_digit(dark, "LSTM", 7)
-    ink = dark.evaluate("""() => { const c = document.querySelector('.ink canvas');
+    ink = dark.evaluate("""() => { const c = document.querySelector('#draw .ink canvas');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 200) return [d[i], d[i + 1], d[i + 2]]; }""")
     assert min(ink) > 150  # light ink on the dark canvas

@@ -17,7 +17,7 @@ def drawn_page(browser, app_url, locale: str, reads: str):
     context = browser.new_context(locale=locale, viewport={"width": 1500, "height": 1400})
     page = context.new_page()
     page.goto(app_url)
-    page.wait_for_selector(".ink canvas[data-ready]", timeout=30_000)
+    page.wait_for_selector("#draw .ink canvas[data-ready]", timeout=30_000)
     page.wait_for_selector("#explorer .explorer[data-ready]", timeout=30_000)
     draw(page, 7)
     page.wait_for_function(f"() => document.querySelector('#status').innerText.includes({reads!r})", timeout=30_000)
