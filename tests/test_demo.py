@@ -188,7 +188,7 @@ def test_every_event_that_runs_a_model_shares_one_limit(reader):
                 for fn in app.fns.values()}
     shared = sorted(name for fn, names in triggers.items() if fn.concurrency_id == "model" for name in names)
     # classify, example, upload, stroke, a unit's exact step, model
-    assert shared == ["Button", "Gallery", "ImageFile", "InkCanvas", "explorer", "mode"]
+    assert shared == ["Button", "Gallery", "ImageFile", "draw", "explorer", "mode"]  # "draw": the canvas
     assert all(fn.concurrency_limit == ui.MODEL_SLOTS for fn in app.fns.values() if fn.concurrency_id == "model")
     assert ui.MODEL_SLOTS == len(os.sched_getaffinity(0))
 
