@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from model import checkpoint, handwriting
@@ -32,6 +33,7 @@ class TrainConfig:
     drawn: float = 0.25  # fraction of each batch taken from drawings of the training templates (0: none)
     drawn_per_digit: int = 800  # drawings per digit rendered once per run for that
     val_drawn_per_digit: int = 100  # drawings per digit of the validation templates
+    ema: float = 0.998  # decay of the weights' moving average, which is what is validated and kept (0: none)
     val_fraction: float = 0.1
     seed: int = 0
 
@@ -83,7 +85,9 @@ def training_set(splits, config: TrainConfig, extra_images: list[Path] = ()) -> 
 
 def train(model: RowClassifier, data: TrainingSet, validation, config: TrainConfig, device: torch.device) -> dict:
     """Train with augmentation and a one-cycle schedule; keep the epoch with the lowest validation loss,
-    which two thousand validation images measure far more steadily than accuracy."""
+    which two thousand validation images measure far more steadily than accuracy. With config.ema the
+    weights validated and kept are an exponential moving average of the trained ones, which smooths
+    away the last steps' noise on a 9,000-image training split."""
     torch.manual_seed(config.seed)
     images, app_images, labels = data.images.to(device), data.app_images.to(device), data.labels.to(device)
     drawn_images, drawn_labels = data.drawn_images.to(device), data.drawn_labels.to(device)
@@ -92,6 +96,8 @@ def train(model: RowClassifier, data: TrainingSet, validation, config: TrainConf
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps = config.epochs * -(-len(images) // config.batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.lr, total_steps=steps)
+    averaged = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema)) if config.ema else None)
+    kept = averaged.module if averaged else model
     history = {"train_loss": [], "val_loss": [], "val_accuracy": [], "epoch_seconds": []}
     best = (float("inf"), 0, None)
     for epoch in range(1, config.epochs + 1):
@@ -114,14 +120,16 @@ def train(model: RowClassifier, data: TrainingSet, validation, config: TrainConf
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
             optimizer.step()
             schedule.step()
+            if averaged:
+                averaged.update_parameters(model)
             total += loss.item() * len(batch)
             batches.set_postfix(loss=f"{loss.item():.4f}", refresh=False)
-        val_accuracy, val_loss = evaluate(model, val_images, val_labels)
+        val_accuracy, val_loss = evaluate(kept, val_images, val_labels)
         seconds = time.perf_counter() - start
         for key, value in zip(history, (total / len(images), val_loss, val_accuracy, seconds)):
             history[key].append(value)
         if val_loss <= best[0]:
-            best = (val_loss, epoch, copy.deepcopy(model.state_dict()))
+            best = (val_loss, epoch, copy.deepcopy(kept.state_dict()))
         print(f"epoch {epoch:3d}/{config.epochs}  train loss {total / len(images):.4f}  "
             f"val loss {val_loss:.4f}  val acc {val_accuracy:.4f}  {seconds:.1f}s", flush=True)
     model.load_state_dict(best[2])
