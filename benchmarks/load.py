@@ -12,9 +12,10 @@ requests, errors, wrong answers and p50 / p99 latency per endpoint, and every fe
 server's memory (RSS) and its cache folder, to show whether either keeps growing.
 
 Drawing (`--draw`): users draw as the page sends strokes. The pen moves at PEN_SPEED; while it
-moves, the growing stroke list goes out when 100 ms have passed since the last send, and again at
-pen-up (demo/canvas.py's rule); the next request goes out only once the last is answered, with
-the newest value (Gradio's always_last); 2 s pass between digits. For each number of users it
+moves, the growing stroke list goes out when 100 ms have passed since the last send, through the
+explorer's live channel (demo/live.py), and again at pen-up, through the canvas's event
+(demo/canvas.py's rule); the next request goes out only once the last is answered, with the newest
+value (as the page does); 2 s pass between digits. For each number of users it
 prints the stroke latency p50 / p99, the share of 100 ms ticks answered fresh (a tick is stale
 when a newer one replaced it while a request was in flight, so it was never sent), and the
 server's CPU time per stroke request, from /proc/<pid>/stat. Only the stroke endpoint's inputs
@@ -23,6 +24,7 @@ and answer are read from the app's own config and outputs, so any outputs will d
 
 import argparse
 import bisect
+import json
 import os
 import random
 import re
@@ -34,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from gradio_client import handle_file
 
 from benchmarks.app_speed import api_client, canvas_value, drawing_files, pen_ticks, percentile
@@ -66,6 +69,23 @@ def stroke_arguments(client) -> Callable[[dict, str], list]:
         return chosen
 
     return arguments
+
+
+def live_channel(client) -> Callable[[httpx.Client, dict, str], dict]:
+    """(http client, canvas value, mode) -> the explorer's answer through its live channel, as the
+    page asks it: a POST to Gradio's component_server, in the client's session."""
+    explorer = next(c["id"] for c in client.config["components"]
+                    if "read_stroke" in (c.get("props", {}).get("server_fns") or []))
+
+    def ask(http: httpx.Client, value: dict, mode: str) -> dict:
+        body = {"data": {"canvas": value, "mode": mode}, "component_id": explorer, "fn_name": "read_stroke",
+                "session_hash": client.session_hash}
+        response = http.post("gradio_api/component_server/", content=json.dumps(body),
+                             headers={"Content-Type": "application/json"})
+        response.raise_for_status()
+        return response.json()
+
+    return ask
 
 
 def answered_digit(outputs) -> int | None:
@@ -210,8 +230,10 @@ class Drawing:
 TABLE_HEADER = "users  strokes     p50       p99   fresh  server CPU/stroke  errors  wrong"
 
 
-def drawer(client, arguments, number: int, model: str, deadline: float, drawing: Drawing) -> None:
-    """One user drawing digit after digit until the deadline, as the page sends them (always_last)."""
+def drawer(client, arguments, live, number: int, model: str, deadline: float, drawing: Drawing) -> None:
+    """One user drawing digit after digit until the deadline, as the page sends them (always_last):
+    strokes in progress through the live channel, their ends through the canvas's event."""
+    http = httpx.Client(base_url=client.src, timeout=60)
     rng = random.Random(number)
     time.sleep(rng.uniform(0, PAUSE))  # users do not start in step
     digit = number % 10
@@ -224,9 +246,12 @@ def drawer(client, arguments, number: int, model: str, deadline: float, drawing:
             if due <= sent:
                 time.sleep(times[sent + 1] - now)
                 continue
-            began = time.perf_counter()
+            began, value = time.perf_counter(), ticks[due][1]
             try:
-                outputs = client.predict(*arguments(ticks[due][1], model), api_name="/stroke")
+                if value["drawing"]:
+                    outputs = live(http, value, model)
+                else:
+                    outputs = client.predict(*arguments(value, model), api_name="/stroke")
             except Exception as error:  # noqa: BLE001 (every failure is counted and reported, none stops the run)
                 outputs = None
                 with drawing.lock:
@@ -244,14 +269,15 @@ def drawer(client, arguments, number: int, model: str, deadline: float, drawing:
                 drawing.wrong.append(f"{model} read a drawn {digit} as {answer}")
         digit = (digit + 1) % 10
         time.sleep(PAUSE)
+    http.close()
 
 
 def draw_phase(url: str, pid: int, users: int, seconds: float, model: str, every: float, report) -> Drawing:
     drawing = Drawing(users)
     clients = [api_client(url) for _ in range(users)]
-    arguments = stroke_arguments(clients[0])
+    arguments, live = stroke_arguments(clients[0]), live_channel(clients[0])
     start, cpu = time.monotonic(), cpu_seconds(pid)
-    threads = [threading.Thread(target=drawer, args=(client, arguments, n, model, start + seconds, drawing))
+    threads = [threading.Thread(target=drawer, args=(client, arguments, live, n, model, start + seconds, drawing))
                for n, client in enumerate(clients)]
     for thread in threads:
         thread.start()

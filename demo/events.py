@@ -81,8 +81,8 @@ class Shown:
 
 def explorer_value(reader: Reader, shown: Shown, mode: str, light: bool = False) -> dict:
     """The explorer's payload: each shown model's reading (see demo.payload), or why there is none."""
-    value = {"nothing_drawn": shown.image is None and shown.problem in NOTHING_DRAWN_ANY, "problem": shown.problem,
-             "readings": {}}
+    value = {"mode": mode, "nothing_drawn": shown.image is None and shown.problem in NOTHING_DRAWN_ANY,
+             "problem": shown.problem, "readings": {}}
     if shown.image is None:
         return value
     for name in MODES[mode]:

@@ -15,6 +15,9 @@ from model.network import GATE_NAMES, RowClassifier, row_logits, trace
 
 CHECKPOINTS = Path(os.environ.get("ROWSCAN_CHECKPOINTS", Path(__file__).resolve().parent.parent / "checkpoints"))
 MODEL_FILES = {"LSTM": "lstm.pt", "BiLSTM": "bilstm.pt"}
+# Model work runs in one slot per core, each with one torch thread: the queue's events share these
+# (demo.ui), and the explorer's live channel has as many (demo.live).
+MODEL_SLOTS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 RECENT_READINGS = 16  # readings kept in memory: 0.1 MB each for the LSTM, 2.5 MB for the BiLSTM (its every cut)
 
 try:  # Hugging Face ZeroGPU: the GPU is attached only inside functions marked with spaces.GPU

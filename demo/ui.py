@@ -4,7 +4,6 @@ The server sends each reading as numbers (demo.payload) to the explorer, which d
 browser: moving the cursor, playing, hovering and choosing a unit cost no request.
 """
 
-import os
 from functools import partial
 
 import gradio as gr
@@ -17,14 +16,11 @@ from demo.components import ImageFile
 from demo.explorer import Explorer
 from demo.guard import Blocks
 from demo.i18n import TEXTS, every_language, language, page, text, translations
-from demo.inference import Reader
+from demo.inference import MODEL_SLOTS, Reader
+from demo.live import stroke_reader
 from demo.sketches import gallery
 from model.data import data_root
 
-# Every event that runs a model takes one of these slots, shared by all of them (Gradio's
-# default_concurrency_limit counts per event listener, so it would let each listener run its own
-# jobs): one per core, each running with one torch thread. The API batches what waits.
-MODEL_SLOTS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 # Text at a 4.5:1 contrast at least (axe-core): Gradio's orange and its grey footer are lighter.
 CSS = """
 #explorer { min-width: 0; }
@@ -102,7 +98,8 @@ def build(reader: Reader) -> gr.Blocks:
                         pick = gr.Gallery(examples, label=page("examples_label"), columns=4, height=380,
                                           object_fit="contain", allow_preview=False, interactive=False)
             with gr.Column(scale=3, min_width=320):
-                explorer = Explorer(every_language("explorer"), elem_id="explorer")
+                explorer = Explorer(every_language("explorer"), value=events.explorer_value(reader, events.Shown(), "LSTM"),
+                                    server_functions=[stroke_reader(reader)], elem_id="explorer")
                 feedback_controls(shown)
         with gr.Row():
             for name in reader.models:
@@ -110,6 +107,9 @@ def build(reader: Reader) -> gr.Blocks:
                     gr.Markdown(page(f"about_{name}"))
 
         quiet = dict(show_progress="hidden", trigger_mode="always_last", api_visibility="private")
+        # Every event that runs a model takes one of MODEL_SLOTS, shared by all of them (Gradio's
+        # default_concurrency_limit counts per event listener, so it would let each listener run its
+        # own jobs). The API batches what waits. The explorer's live channel has slots of its own.
         reads = dict(concurrency_id="model", concurrency_limit=MODEL_SLOTS)
         # A message the server writes (a drawing it cannot read) is in the request's language.
         def draw_from(source: str):

@@ -176,3 +176,47 @@ def test_request_bodies_are_bounded_before_they_are_read(app_url, drawings):
         assert event.status_code == 200
         assert "event: complete" in http.get(f"gradio_api/call/stroke/{event.json()['event_id']}").text
     assert api_client(app_url).predict(handle_file(str(drawings[7])), "LSTM", api_name="/classify")["digit"] == 7
+
+
+def test_the_live_channel_reads_a_stroke_and_answers_junk_over_raw_http(app_url):
+    """The explorer's live channel (demo/live.py), POSTed as an attacker would: the page's request
+    gets the light reading; junk, a wrong function or component, an unmeasured or oversized body get
+    a clear answer naming no server path; and the next stroke is still read."""
+    with httpx.Client(base_url=app_url, timeout=60) as http:
+        config = http.get("config").json()
+        explorer = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "explorer")
+        canvas = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "draw")
+
+        def ask(data, fn_name="read_stroke", component_id=explorer, session="live00001"):
+            return http.post("gradio_api/component_server/", json={"data": data, "component_id": component_id,
+                                                                    "fn_name": fn_name, "session_hash": session})
+
+        seven = {**canvas_value(7), "drawing": True}
+        answer = ask({"canvas": seven, "mode": "Both side by side"})
+        assert answer.status_code == 200
+        readings = answer.json()["readings"]
+        assert [(name, r["digit"], r["full"]) for name, r in readings.items()] == [("LSTM", 7, False), ("BiLSTM", 7, False)]
+        assert "states" not in readings["LSTM"] and len(answer.content) < 8_000  # light: the answer after each row
+
+        hostile = ["x", None, 7, [seven, "LSTM"], {"canvas": seven}, {"canvas": seven, "mode": "GRU"},
+                   {"canvas": seven, "mode": ["LSTM"]}, {"canvas": seven, "mode": "LSTM", "extra": 1},
+                   {"canvas": {"strokes": "abc", "drawing": True}, "mode": "LSTM"},
+                   {"canvas": {"strokes": [[1e308, 5, 6, 7]], "size": 10**9, "drawing": True}, "mode": "BiLSTM"},
+                   {"canvas": {"strokes": [[1, 1]] * 201, "drawing": True}, "mode": "LSTM"},
+                   {"canvas": "/etc/passwd", "mode": "LSTM"}]
+        for data in hostile:
+            refused = ask(data)
+            assert refused.status_code == 200, (data, refused.text)
+            value = refused.json()
+            assert value["readings"] == {} and value["problem"].startswith("Could not read that canvas"), (data, value)
+            assert "/etc" not in value["problem"] and "/work" not in value["problem"]
+        assert ask({"canvas": seven, "mode": "LSTM"}, fn_name="__init__").status_code == 404
+        assert ask({"canvas": seven, "mode": "LSTM"}, component_id=canvas).status_code == 404  # the canvas has none
+        big = json.dumps({"data": {"canvas": {"strokes": [[1] * 400_000]}, "mode": "LSTM"}, "component_id": explorer,
+                          "fn_name": "read_stroke", "session_hash": "live00001"})
+        oversized = http.post("gradio_api/component_server/", content=big, headers={"Content-Type": "application/json"})
+        assert oversized.status_code == 413
+        unmeasured = http.post("gradio_api/component_server/", content=iter([b'{"data": null}']),
+                               headers={"Content-Type": "application/json"})
+        assert unmeasured.status_code == 411
+        assert ask({"canvas": seven, "mode": "BiLSTM"}).json()["readings"]["BiLSTM"]["digit"] == 7

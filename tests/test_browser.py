@@ -50,7 +50,7 @@ class Session:
     """A page, with every request it sends to the app and the last canvas value it sent."""
 
     def __init__(self, page, url: str):
-        self.page, self.requests, self.strokes = page, [], None
+        self.page, self.requests, self.strokes, self.queued_pen_down = page, [], None, 0
         page.on("request", self.seen)
         page.goto(url)
         page.wait_for_selector("#draw .ink canvas[data-ready]", timeout=30_000)
@@ -62,8 +62,11 @@ class Session:
         if request.method == "POST" and "/queue/join" in request.url:
             body = json.loads(request.post_data or "{}")
             value = (body.get("data") or [None])[0]
-            if isinstance(value, dict) and "strokes" in value and not value.get("drawing"):
-                self.strokes = value
+            if isinstance(value, dict) and "strokes" in value:
+                if value.get("drawing"):
+                    self.queued_pen_down += 1
+                else:
+                    self.strokes = value
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +155,26 @@ def test_a_drawn_7_is_read_as_7_with_every_picture(session):
         let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return n / (d.length / 4); }""")
     assert painted > 0.5  # the heatmap is drawn, not empty
     assert "leans to" in page.inner_text("#explorer .now")
+
+
+def test_a_stroke_in_progress_is_read_through_the_live_channel(session):
+    """While the pen moves, the explorer asks its live channel (demo/live.py), not the queue, and
+    shows the light reading before the pen lifts; the pen-up goes through the queue, in full."""
+    page = session.page
+    clear(page)
+    page.wait_for_timeout(300)
+    before, queued = len(session.requests), session.queued_pen_down
+    box = page.locator("#draw .ink canvas").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.15)
+    page.mouse.down()
+    for k in range(1, 16):  # a slow vertical stroke: a 1, drawn over about 1.5 s
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * (0.15 + 0.05 * k))
+        page.wait_for_timeout(100)
+    page.wait_for_function("() => document.querySelector('#status').innerText.includes('while you draw')", timeout=10_000)
+    live = [url for url in session.requests[before:] if url.endswith("/component_server/")]
+    assert len(live) >= 3 and session.queued_pen_down == queued
+    page.mouse.up()
+    assert "LSTM reads a 1" in read_digit(page, "LSTM", 1)
 
 
 def test_cursor_moves_by_slider_keys_and_play_with_no_request(session):

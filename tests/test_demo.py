@@ -1,6 +1,8 @@
 """The functions behind the app's events, called as the events call them, without a browser."""
 
 import asyncio
+import threading
+import time
 import os
 import json
 
@@ -11,10 +13,10 @@ from gradio.state_holder import SessionState
 from PIL import Image
 
 from benchmarks.app_speed import canvas_value
-from demo import events, inference, ui
+from demo import events, inference, live, ui
 from demo.canvas import EMPTY, MAX_POINTS, MAX_STROKES, SIZE, TOO_MANY, CanvasValue, InkCanvas, strokes_image
 from demo.guard import Refused
-from demo.inference import Reader, blank_each_row
+from demo.inference import MODEL_SLOTS, Reader, blank_each_row
 from demo import payload
 from demo.payload import first_top_row, lead_rows
 from demo.sketches import Style, gallery, render
@@ -102,7 +104,7 @@ def test_light_payload_during_a_stroke_has_the_answers_only(reader):
         np.testing.assert_allclose(light["readings"][name]["probabilities"], full["readings"][name]["probabilities"], atol=2e-4)
     assert len(json.dumps(light)) < 8_000
     assert events.draw(reader, "image", drawing, "LSTM")[1] == {  # only the canvas has a pen
-        "nothing_drawn": False, "problem": events.prepare("image", drawing)[1], "readings": {}}
+        "mode": "LSTM", "nothing_drawn": False, "problem": events.prepare("image", drawing)[1], "readings": {}}
 
 
 def test_switch_rereads_the_same_input_with_other_models(reader):
@@ -133,7 +135,7 @@ def test_inspect_gives_one_units_exact_step(reader):
 def test_empty_and_cleared_canvas_say_nothing_is_drawn(reader):
     for value in (EMPTY, {"strokes": []}, None, {"size": 280, "brush": 18, "strokes": [[]]}):
         shown, sent = events.draw(reader, "canvas", value, "LSTM")
-        assert sent == {"nothing_drawn": True, "problem": events.NOTHING_DRAWN, "readings": {}} and shown.image is None
+        assert sent == {"mode": "LSTM", "nothing_drawn": True, "problem": events.NOTHING_DRAWN, "readings": {}} and shown.image is None
 
 
 @pytest.mark.parametrize(
@@ -189,8 +191,8 @@ def test_every_event_that_runs_a_model_shares_one_limit(reader):
     shared = sorted(name for fn, names in triggers.items() if fn.concurrency_id == "model" for name in names)
     # classify, example, upload, stroke, a unit's exact step, model
     assert shared == ["Button", "Gallery", "ImageFile", "draw", "explorer", "mode"]  # "draw": the canvas
-    assert all(fn.concurrency_limit == ui.MODEL_SLOTS for fn in app.fns.values() if fn.concurrency_id == "model")
-    assert ui.MODEL_SLOTS == len(os.sched_getaffinity(0))
+    assert all(fn.concurrency_limit == MODEL_SLOTS for fn in app.fns.values() if fn.concurrency_id == "model")
+    assert MODEL_SLOTS == len(os.sched_getaffinity(0))
 
 
 @pytest.mark.parametrize("index", [-1, 10**6, "0", True, None, 1.5, [0]])
@@ -359,3 +361,28 @@ def test_a_hostile_canvas_size_or_brush_is_drawn_at_the_canvas_size():
     ink = np.asarray(image) > 0
     assert 0 < ink.mean() < 0.9  # a brush of SIZE/8 at most, not one that paints the whole canvas
     assert events.canvas_input({**large, "brush": 18 * 2048 / SIZE}).shape == (28, 28)
+
+
+def test_the_live_channel_is_bounded_like_the_queue(reader):
+    """demo.live: at most `slots` asks run at once; when `most_waiting` already wait, the next is
+    turned away at once with a 'busy' answer, not queued; a slot given back lets the waiting one in."""
+    slots = live.Slots(slots=1, most_waiting=1)
+    read_stroke = live.stroke_reader(reader, slots)
+    assert slots.take()  # one ask is running
+    waiting = threading.Thread(target=slots.take, daemon=True)
+    waiting.start()
+    while slots.waiting == 0:
+        time.sleep(0.01)
+    answers = []
+    turned_away = threading.Thread(daemon=True, target=lambda: answers.append(
+        read_stroke({"canvas": {**canvas_value(7), "drawing": True}, "mode": "LSTM"})))
+    turned_away.start()
+    turned_away.join(timeout=5)
+    assert not turned_away.is_alive(), "a full line queued the ask instead of turning it away"
+    assert answers[0]["readings"] == {} and answers[0]["problem"].startswith("The server is busy")
+    slots.give()
+    waiting.join(timeout=5)
+    assert not waiting.is_alive() and slots.waiting == 0
+    slots.give()
+    light = read_stroke({"canvas": {**canvas_value(7), "drawing": True}, "mode": "BiLSTM"})
+    assert light["readings"]["BiLSTM"]["digit"] == 7 and not light["readings"]["BiLSTM"]["full"]

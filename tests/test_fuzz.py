@@ -111,6 +111,10 @@ def test_the_api_answers_every_hostile_upload_and_canvas(app_url, hostile_files)
     client = api_client(app_url)
     for value in filter(json_compliant, fuzz.canvas_values(random.Random(3), 60)):
         assert_read(client.predict(value, "LSTM", api_name="/stroke"))
+        pen_down = {**value, "drawing": True} if isinstance(value, dict) else value
+        answer = raw.live(app_url, {"canvas": pen_down, "mode": "BiLSTM"})
+        assert answer.status == 200, (value, answer)
+        assert_read(answer.data)
     assert client.predict(canvas_value(7), "BiLSTM", api_name="/stroke")["readings"]["BiLSTM"]["digit"] == 7
     seven_file = next(path for path in hostile_files if path.name == "seven-RGB.png")
     assert client.predict(handle_file(str(seven_file)), "LSTM", api_name="/classify")["digit"] == 7
@@ -233,4 +237,7 @@ def test_the_canvas_event_refuses_values_over_its_bounds(guarded_app):
         answer = raw.call(url, "stroke", [value, "LSTM"])
         assert answer.event == "complete" and answer.data[1]["problem"] == f"Could not read that canvas: {problem}", value
         assert answer.data[1]["readings"] == {}
+        answer = raw.live(url, {"canvas": value, "mode": "LSTM"})  # the explorer's live channel: the same bounds
+        assert answer.status == 200 and answer.data["problem"] == f"Could not read that canvas: {problem}", value
+        assert answer.data["readings"] == {}
     assert raw.call(url, "stroke", [canvas_value(7), "BiLSTM"]).data[1]["readings"]["BiLSTM"]["digit"] == 7

@@ -1,6 +1,7 @@
-// The drawing canvas: keeps the strokes in the browser and sends them as flat point lists
-// (props.value), every props.send_every_ms while the pen moves and once when it lifts.
-// `drawing: true` marks a stroke still in progress: the server then answers with a light reading.
+// The drawing canvas: keeps the strokes in the browser and sends them as flat point lists, every
+// props.send_every_ms while the pen moves and once when it lifts. While the pen moves they go to
+// the explorer as a 'rowscan:stroke' event with `drawing: true` (it asks for a light reading
+// through its live channel); when it lifts, as props.value, whose change event reads it in full.
 const canvas = element.querySelector('canvas');
 const context = canvas.getContext('2d');
 const size = props.size;
@@ -25,8 +26,9 @@ function redraw() {
 
 function send() {
   const all = current ? strokes.concat([current]) : strokes;
-  props.value = {size: size, brush: props.brush, drawing: current !== null,
-                 strokes: all.map((stroke) => stroke.slice())};
+  const value = {size: size, brush: props.brush, drawing: current !== null, strokes: all.map((stroke) => stroke.slice())};
+  document.dispatchEvent(new CustomEvent('rowscan:stroke', {detail: value}));
+  if (!value.drawing) props.value = value;
   lastSent = performance.now();
 }
 

@@ -683,8 +683,7 @@ document.addEventListener('keydown', (event) => {
   event.preventDefault();
 });
 
-function show() {
-  const value = props.value || {};
+function show(value = props.value || {}) {
   element.explorerValue = value;
   const names = Object.keys(value.readings || {});
   const before = Object.keys(view.readings).join();
@@ -702,9 +701,32 @@ function show() {
   paint();
 }
 
-watch('value', show);
+watch('value', () => show());
 watch('steps', () => {
   if (props.steps && props.steps.id === view.asked) { view.steps = props.steps; paint(); }
+});
+// ---- the live channel: the canvas's strokes in progress, read through this component's server
+// function (demo/live.py) rather than the queue. One ask at a time, the newest stroke next (as
+// Gradio's always_last); a pen-up makes every earlier answer stale, since its full reading follows.
+const live = {asking: false, next: null, pen: 0};
+async function askLive() {
+  if (live.asking || !live.next) return;
+  const canvas = live.next, pen = live.pen;
+  live.next = null;
+  live.asking = true;
+  try {
+    const value = await server.read_stroke({canvas: canvas, mode: (props.value || {}).mode || 'LSTM'});
+    if (pen === live.pen) show(value);
+  } catch (error) {
+    // The stroke's end is read through the queue in any case: a lost live answer only skips a frame.
+  } finally {
+    live.asking = false;
+    askLive();
+  }
+}
+document.addEventListener('rowscan:stroke', (event) => {
+  if (event.detail.drawing) { live.next = event.detail; askLive(); }
+  else { live.pen += 1; live.next = null; }
 });
 new ResizeObserver(() => requestAnimationFrame(paint)).observe(root);
 show();
