@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import numpy as np
 from gradio.data_classes import GradioRootModel
 from PIL import Image, ImageDraw
 from pydantic import model_validator
@@ -136,3 +137,14 @@ def strokes_image(value) -> Image.Image | None:
             pen_stroke(draw, points, brush, 255)
             drawn += len(points)
     return image if drawn else None
+
+
+def strokes_ink(value) -> np.ndarray | None:
+    """The ink of the canvas's strokes (0 or 1), cut to the box that holds it; None when there are
+    no strokes. The canvas's ink is known, so no background has to be guessed from the border, and
+    what follows works on the digit's box, not the whole canvas."""
+    image = strokes_image(value)
+    if image is None:
+        return None
+    box = image.getbbox()
+    return np.asarray(image.crop(box), np.float32) / 255 if box else np.zeros((1, 1), np.float32)

@@ -9,12 +9,12 @@ import numpy as np
 import torch
 
 from demo import payload
-from demo.canvas import strokes_image
+from demo.canvas import strokes_ink
 from demo.guard import Refused
 from demo.i18n import ENGLISH, TEXTS, text
 from demo.inference import Reader
 from demo.payload import candidates, first_top_row
-from model.preprocess import read_image, to_mnist
+from model.preprocess import ink_to_mnist, read_image, to_mnist
 from model.step import unit_steps
 
 MODES = {"LSTM": ("LSTM",), "BiLSTM": ("BiLSTM",), "Both side by side": ("LSTM", "BiLSTM")}
@@ -31,7 +31,7 @@ def canvas_input(value) -> torch.Tensor | None:
     """
     try:
         key = json.dumps(value, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError):  # not JSON: strokes_image says what is wrong with it
+    except (TypeError, ValueError):  # not JSON: strokes_ink says what is wrong with it
         key = None
     if key is None or len(key) > RECENT_CANVAS_BYTES:
         return _canvas_input(value)
@@ -44,8 +44,8 @@ def _recent_canvas_input(key: str) -> torch.Tensor | None:
 
 
 def _canvas_input(value) -> torch.Tensor | None:
-    image = strokes_image(value)
-    return None if image is None else to_mnist(image)
+    ink = strokes_ink(value)
+    return None if ink is None else ink_to_mnist(ink)
 
 
 def image_input(value) -> torch.Tensor | None:

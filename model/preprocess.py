@@ -218,7 +218,13 @@ def to_mnist(image) -> torch.Tensor | None:
     """A drawing (PIL image or array, any mode or polarity) as a (28, 28) float tensor, or None
     when nothing is drawn. Raises UnreadableImage when the input is not a picture."""
     ink = ink_map(image)
-    if ink is None:
+    return None if ink is None else ink_to_mnist(ink)
+
+
+def ink_to_mnist(ink: np.ndarray) -> torch.Tensor | None:
+    """An ink map (2-D, 0..1, the ink's peak at 1, as ink_map gives it) as the (28, 28) input, or
+    None when it holds no ink. The canvas's strokes come as ink already (demo.canvas.strokes_ink)."""
+    if ink.max() < MIN_CONTRAST:
         return None
     digit = _fit(normalise_stroke(ink), BOX)
     if digit.sum() <= 0:

@@ -12,9 +12,9 @@ import torch
 from gradio.state_holder import SessionState
 from PIL import Image
 
-from benchmarks.app_speed import canvas_value
+from benchmarks.app_speed import canvas_value, pen_ticks
 from demo import events, inference, live, ui
-from demo.canvas import EMPTY, MAX_POINTS, MAX_STROKES, SIZE, TOO_MANY, CanvasValue, InkCanvas, strokes_image
+from demo.canvas import EMPTY, MAX_POINTS, MAX_STROKES, SIZE, TOO_MANY, CanvasValue, InkCanvas, strokes_image, strokes_ink
 from demo.guard import Refused
 from demo.inference import MODEL_SLOTS, Reader, blank_each_row
 from demo import payload
@@ -22,6 +22,7 @@ from demo.payload import first_top_row, lead_rows
 from demo.sketches import Style, gallery, render
 from model.checkpoint import CheckpointError
 from model.network import GATE_NAMES, trace
+from model.preprocess import to_mnist
 from model.step import unit_steps
 
 
@@ -344,12 +345,28 @@ def test_a_canvas_value_seen_lately_is_not_redrawn(monkeypatch):
     value = canvas_value(3)
     first = events.canvas_input(value)
     drawn = []
-    monkeypatch.setattr(events, "strokes_image", lambda v: drawn.append(v) or strokes_image(v))
+    monkeypatch.setattr(events, "strokes_ink", lambda v: drawn.append(v) or strokes_ink(v))
     assert events.canvas_input(json.loads(json.dumps(value))) is first and drawn == []
     long_value = {**value, "strokes": [[100.123456, 120.654321] * 400] * 10}  # too long to keep: drawn every time
     assert events.canvas_input(long_value) is not events.canvas_input(long_value) and len(drawn) == 2
     with pytest.raises(ValueError, match="must be numbers"):  # not kept, not hidden by the memory
         events.canvas_input({**value, "strokes": [[1, 2, float("nan"), 4]]})
+
+
+def test_the_canvas_is_read_from_the_part_its_strokes_cover_with_the_same_input():
+    """events.canvas_input reads the strokes as ink cut to their box (strokes_ink): the 28x28 input
+    is exactly that of the whole canvas read as a picture, for every send of every digit while it
+    is drawn, on the page's canvas and on larger and smaller ones."""
+    values = [value for digit in range(10) for _, value in pen_ticks(digit)]
+    values += [{"size": size, "brush": 18 * size / SIZE, "strokes": [[c * size / SIZE for c in s] for s in value["strokes"]]}
+               for size in (200, 333, 560) for value in values[::7]]
+    values += [{"strokes": [[0, 0, 279, 279]]}, {"strokes": [[-50, 140, 400, 140]]}, {"strokes": [[140, 140]]}]
+    for value in values:
+        assert strokes_ink(value).size < SIZE * SIZE or value["strokes"] == [[0, 0, 279, 279]]
+        expected = to_mnist(strokes_image(value))
+        assert torch.equal(events._canvas_input(value), expected), value
+    assert strokes_ink({"strokes": [[5000, 5000, 6000, 6000]]}).max() == 0  # off the canvas: drawn, nothing visible
+    assert events._canvas_input({"strokes": [[5000, 5000, 6000, 6000]]}) is None
 
 
 def test_a_hostile_canvas_size_or_brush_is_drawn_at_the_canvas_size():
@@ -374,8 +391,8 @@ def test_the_live_channel_is_bounded_like_the_queue(reader):
     while slots.waiting == 0:
         time.sleep(0.01)
     answers = []
-    turned_away = threading.Thread(daemon=True, target=lambda: answers.append(
-        read_stroke({"canvas": {**canvas_value(7), "drawing": True}, "mode": "LSTM"})))
+    turned_away = threading.Thread(daemon=True, target=lambda: answers.append(json.loads(
+        read_stroke({"canvas": {**canvas_value(7), "drawing": True}, "mode": "LSTM"}).body)))
     turned_away.start()
     turned_away.join(timeout=5)
     assert not turned_away.is_alive(), "a full line queued the ask instead of turning it away"
@@ -384,5 +401,5 @@ def test_the_live_channel_is_bounded_like_the_queue(reader):
     waiting.join(timeout=5)
     assert not waiting.is_alive() and slots.waiting == 0
     slots.give()
-    light = read_stroke({"canvas": {**canvas_value(7), "drawing": True}, "mode": "BiLSTM"})
+    light = json.loads(read_stroke({"canvas": {**canvas_value(7), "drawing": True}, "mode": "BiLSTM"}).body)
     assert light["readings"]["BiLSTM"]["digit"] == 7 and not light["readings"]["BiLSTM"]["full"]
