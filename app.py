@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"rowscan cannot start: {error}")
     print(f"models loaded from {args.checkpoints or CHECKPOINTS} on {reader.device}")
     app = build(reader)
-    # Events that run a model share demo.ui.MODEL_SLOTS (one per core); the default limit here
+    # Events that run a model share demo.inference.MODEL_SLOTS (one per core); the default limit here
     # covers the rest (saving a correction), per event listener. Beyond 64 waiting, a
     # request is refused ("queue is full"). api_open=False: programs go through the queue too,
     # not round its limits by POSTing to /run/.
