@@ -20,14 +20,23 @@ from PIL import Image
 
 from demo.canvas import MAX_POINTS, strokes_image
 from demo.events import Shown
+from demo.i18n import ENGLISH, text
 from model.data import INPUT_SUFFIX
 from model.preprocess import read_image
 
 FOLDER_VARIABLE = "ROWSCAN_FEEDBACK_DIR"
 MAX_SAVED = 10_000  # drawings per folder: a public page cannot fill the host's disk
-NOTICE = (f"**Corrections are saved on this server** (its host set `{FOLDER_VARIABLE}`): choose the right "
-          "digit and click *Save* to keep your drawing, its strokes and what the network saw, to test and "
-          "retrain the models. Nothing is saved unless you click.")
+
+
+class NotSaved(ValueError):
+    """Why a correction was not saved: a server text (demo/locales) and its values."""
+
+    def __init__(self, key: str, **values):
+        super().__init__(text(ENGLISH, key, **values))
+        self.key, self.values = key, values
+
+    def said_in(self, lang: str) -> str:
+        return text(lang, self.key, **self.values)
 
 
 def folder() -> Path | None:
@@ -38,10 +47,10 @@ def folder() -> Path | None:
 
 def digit_of(label) -> int:
     """The correct digit a person chose; a ValueError for anything but 0-9."""
-    text = str(label).strip() if isinstance(label, (str, int)) and not isinstance(label, bool) else ""
-    if len(text) != 1 or text not in "0123456789":
-        raise ValueError("choose the right digit, 0 to 9, before saving")
-    return int(text)
+    chosen = str(label).strip() if isinstance(label, (str, int)) and not isinstance(label, bool) else ""
+    if len(chosen) != 1 or chosen not in "0123456789":
+        raise NotSaved("feedback_choose_digit")
+    return int(chosen)
 
 
 def drawing_of(shown: Shown) -> tuple[Image.Image, list | None]:
@@ -71,10 +80,10 @@ class ImageFolderLogger(gr.FlaggingCallback):
         [shown] = flag_data
         digit = digit_of(flag_option)
         if shown is None or shown.image is None:
-            raise ValueError("draw a digit first: there is nothing to save")
+            raise NotSaved("feedback_nothing_drawn")
         saved = sum(1 for _ in self.folder.glob(f"[0-9]/*{INPUT_SUFFIX}")) if self.folder.is_dir() else 0
         if saved >= MAX_SAVED:
-            raise ValueError(f"the feedback folder already holds {MAX_SAVED:,} drawings; nothing more is saved")
+            raise NotSaved("feedback_full", count=f"{MAX_SAVED:,}")
         picture, strokes = drawing_of(shown)
         target = self.folder / str(digit)
         target.mkdir(parents=True, exist_ok=True)
@@ -94,12 +103,14 @@ class ImageFolderLogger(gr.FlaggingCallback):
         return saved + 1
 
 
-def correct(logger: ImageFolderLogger, shown: Shown, label) -> str:
-    """The page's "Save" click: saves the correction and says so, or says why not."""
+def correct(logger: ImageFolderLogger, shown: Shown, label, lang: str = ENGLISH) -> str:
+    """The page's "Save" click: saves the correction and says so, or says why not, in language `lang`."""
     try:
         logger.flag([shown], label)
-    except ValueError as error:  # an unreadable upload is an UnreadableImage, a ValueError
-        return f"Not saved: {error}"
+    except NotSaved as error:
+        return text(lang, "feedback_not_saved", reason=error.said_in(lang))
+    except ValueError as error:  # an unreadable upload is an UnreadableImage, a ValueError naming no path
+        return text(lang, "feedback_not_saved", reason=error)
     except OSError:  # a full disk or a removed upload: its message would name server paths
-        return "Not saved: the server could not store the drawing."
-    return f"Saved as the digit {digit_of(label)}. Thank you: it will help test and retrain the models."
+        return text(lang, "feedback_not_saved", reason=text(lang, "feedback_not_stored"))
+    return text(lang, "feedback_saved", digit=digit_of(label))

@@ -59,12 +59,16 @@ def feedback_controls(shown: gr.State) -> None:
         return
     logger = feedback.ImageFolderLogger()
     logger.setup([shown], where)
-    gr.Markdown(feedback.NOTICE, elem_id="feedback-notice")
+    gr.Markdown(page("feedback_notice"), elem_id="feedback-notice")
     with gr.Row():
         digit = gr.Dropdown([str(d) for d in range(10)], value=None, label=page("feedback_label"), elem_id="feedback-digit")
         save = gr.Button(page("feedback_save"), elem_id="feedback-save")
     said = gr.Markdown(elem_id="feedback-said")
-    save.click(partial(feedback.correct, logger), [shown, digit], said, api_visibility="private")
+
+    def save_correction(shown_now, label, request: gr.Request):
+        return feedback.correct(logger, shown_now, label, language(request))
+
+    save.click(save_correction, [shown, digit], said, api_visibility="private")
 
 
 def page_translations(reader: Reader) -> gr.I18n:

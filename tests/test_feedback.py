@@ -3,12 +3,14 @@ folder that evaluation and training read as it is."""
 
 import json
 
+import httpx
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 from benchmarks.app_speed import canvas_value
+from benchmarks.local_app import local_app
 from demo import events, feedback
 from demo.inference import Reader
 from demo.sketches import Style, render
@@ -105,3 +107,46 @@ def test_a_full_folder_takes_no_more(reader, logger, monkeypatch):
     shown = events.draw(reader, "canvas", canvas_value(4), "LSTM")[0]
     assert [feedback.correct(logger, shown, "4")[:5] for _ in range(3)] == ["Saved", "Saved", "Not s"]
     assert len(load_drawings(logger.folder)[1]) == 2
+
+
+def sse_messages(text: str) -> list[dict]:
+    return [json.loads(line[6:]) for line in text.splitlines() if line.startswith("data: ") and line[6:] != "null"]
+
+
+def test_the_save_event_over_raw_http_refuses_junk_and_speaks_the_pages_language(tmp_path):
+    """The page's Save event, POSTed to Gradio's queue as an attacker would: junk labels and a
+    session with nothing drawn save nothing and get a clear message, in Chinese for a Chinese
+    browser; a real correction in a session that drew a 7 is saved once."""
+    where = tmp_path / "feedback"
+    with local_app(env={feedback.FOLDER_VARIABLE: str(where)}) as (url, _), httpx.Client(base_url=url, timeout=60) as http:
+        config = http.get("config").json()
+        ids = {c["id"]: c.get("props", {}).get("elem_id") for c in config["components"]}
+        save = next(d for d in config["dependencies"] if any(ids.get(t[0]) == "feedback-save" for t in d["targets"]))
+        stroke = next(d for d in config["dependencies"] if d.get("api_name") == "stroke")
+
+        def run(dependency, data, session, language="en"):
+            join = http.post("gradio_api/queue/join", headers={"Accept-Language": language},
+                             json={"data": data, "fn_index": dependency["id"], "session_hash": session,
+                                   "trigger_id": dependency["targets"][0][0]})
+            assert join.status_code == 200, join.text
+            done = [m for m in sse_messages(http.get("gradio_api/queue/data", params={"session_hash": session}).text)
+                    if m.get("msg") == "process_completed"]
+            assert done, join.text
+            return done[-1]
+
+        def said(dependency, data, session, language="en") -> str:
+            done = run(dependency, data, session, language)
+            assert done["success"], done
+            return done["output"]["data"][0]
+
+        assert said(save, [None, "7"], "nothing00001") == "Not saved: draw a digit first: there is nothing to save"
+        said(stroke, [canvas_value(7), "LSTM"], "drawn0000001")
+        for label in (None, "", "10", "../7", ["7"], {"digit": 7}, 7.5, "7; rm -rf /"):
+            # Gradio's dropdown refuses a value it does not offer; what it lets through, the app refuses
+            done = run(save, [None, label], "drawn0000001")
+            assert ("not in the list of choices" in done["output"]["error"] if not done["success"]
+                    else done["output"]["data"][0].startswith("Not saved: choose the right digit")), done
+        assert said(save, [None, None], "drawn0000001", "zh-CN").startswith("未保存：保存前请先选出正确的数字")
+        assert not where.exists() or files(where) == []
+        assert said(save, [None, "7"], "drawn0000001").startswith("Saved as the digit 7")
+        assert [name.split("/")[0] for name in files(where)] == ["7"] * 3
