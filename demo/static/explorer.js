@@ -186,9 +186,10 @@ const resized = new ResizeObserver((entries) => {
   if (changed) paint();
 });
 
-function setUp(context, ratio) {
+// A context's font outlives a paint (setting it costs a parse), but not a resize.
+function setUp(context, ratio, reset) {
   context.setTransform(ratio, 0, 0, ratio, 0, 0);
-  context.font = '11px ui-sans-serif, system-ui, sans-serif';
+  if (reset) context.font = '11px ui-sans-serif, system-ui, sans-serif';
   context.fillStyle = context.strokeStyle = ink;
   return context;
 }
@@ -202,12 +203,13 @@ function fit(canvas, height) {
   }
   const width = widths.get(figure) || 300;
   const ratio = window.devicePixelRatio || 1;
-  if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+  const reset = canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio);
+  if (reset) {
     canvas.width = Math.round(width * ratio);
     canvas.height = Math.round(height * ratio);
     canvas.style.height = height + 'px';
   }
-  const context = setUp(canvas.getContext('2d'), ratio);
+  const context = setUp(canvas.getContext('2d'), ratio, reset);
   context.clearRect(0, 0, width, height);
   return [context, width];
 }
@@ -223,7 +225,7 @@ function paintStill(canvas, height, source, key, drawStill) {
     still = {source: source, key: key, canvas: document.createElement('canvas')};
     still.canvas.width = canvas.width;
     still.canvas.height = canvas.height;
-    drawStill(setUp(still.canvas.getContext('2d'), window.devicePixelRatio || 1), width, height);
+    drawStill(setUp(still.canvas.getContext('2d'), window.devicePixelRatio || 1, true), width, height);
     stills.set(canvas, still);
   }
   context.drawImage(still.canvas, 0, 0, width, height);
@@ -733,6 +735,8 @@ function paint() {
   const start = performance.now();
   cancelAnimationFrame(frame);
   frame = 0;
+  if (!fresh) requestAnimationFrame(() => { fresh = false; });
+  fresh = true;
   ink = getComputedStyle(root).color;
   const t = view.cursor;
   if (slider.value !== String(t)) slider.value = t;
@@ -757,12 +761,14 @@ function paint() {
   if (probe.paintMs.length > 500) probe.paintMs.shift();
 }
 
-// A cursor move asks for a paint at the next frame: however many moves come in one frame (a fast
-// drag, a held key), one paint, and none for a frame nobody sees.
-let frame = 0;
+// The first cursor move after a frame paints at once, in the time left before the next frame; more
+// moves before that frame (a fast drag, a held key) wait for it and paint once, in it.
+let frame = 0;  // a paint waiting for the next frame
+let fresh = false;  // painted since the last frame began
 function moveTo(row) {
   view.cursor = Math.max(0, Math.min(LAST, row));
-  if (!frame) frame = requestAnimationFrame(paint);
+  if (!fresh) paint();
+  else if (!frame) frame = requestAnimationFrame(paint);
 }
 
 function stop() {
