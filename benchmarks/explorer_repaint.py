@@ -5,7 +5,7 @@ revision's, side by side in one run (on a shared machine, timings compare only w
 
 Each revision runs as its own `python app.py` (the other one from `git archive`). One browser
 draws the same 7 on both, in two views: the LSTM alone, and both models side by side with a unit
-panel open, the pointer on the slider as when a person drags it. Then rounds of 60 slider steps
+panel open, the pointer on the slider as when a person drags it. Then rounds of 100 slider steps
 (tests/test_browser.py's REPAINT), the revisions taking turns. Printed per view and revision, p50
 over every step: the explorer's drawing, and input event to the next frame painted, which is the
 figure the 16 ms goal (one frame) is about.
@@ -49,7 +49,7 @@ def open_view(browser, url: str, view: str):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--against", default="main", help="the git revision to compare with (default: main)")
-    parser.add_argument("--rounds", type=int, default=4, help="rounds of 60 steps per view and revision")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds of 100 steps per view and revision")
     options = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     with ExitStack() as stack, sync_playwright() as p:

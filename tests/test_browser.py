@@ -212,7 +212,7 @@ def test_cursor_moves_by_slider_keys_and_play_with_no_request(session):
     assert session.requests[before:] == []
 
 
-# Sixty slider steps, each at a random moment of a frame as a person's are. For each: the explorer's
+# A hundred slider steps, each at a random moment of a frame as a person's are. For each: the explorer's
 # own drawing (its paint()), and the time from the input event until the next frame is laid out and
 # painted (a task posted from that frame's requestAnimationFrame runs after it).
 REPAINT = """async () => {
@@ -224,7 +224,7 @@ REPAINT = """async () => {
     channel.port2.postMessage(0);
   }));
   const steps = [];
-  for (let k = 0; k < 60; k++) {
+  for (let k = 0; k < 100; k++) {
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 17));
     const paints = probe.paints, start = performance.now();
     slider.value = (k * 5) % 28;

@@ -257,7 +257,7 @@ function copyRows(context, bitmap, from, to, x, top, width, cell) {
   context.drawImage(bitmap, 0, from, bitmap.width, to - from, x, top + from * cell, width, (to - from) * cell);
 }
 
-// Writes only what changed: every write costs the browser a style and layout pass on that text.
+// Writes only what changed: a browser may redo the style and layout of a text written again unchanged.
 function write(node, text) { if (node.textContent !== text) node.textContent = text; }
 function label(node, text) { if (node.getAttribute('aria-label') !== text) node.setAttribute('aria-label', text); }
 
@@ -338,7 +338,7 @@ function paintLines(canvas, reading, t) {
     still.textAlign = 'center';
     still.textBaseline = 'top';
     for (const r of [0, 7, 14, 21, 27]) still.fillText(r, x(r), height - bottom + 4);
-    for (let d = 0; d < 10; d++) if (d !== reading.digit) answerLine(still, reading, d, 'rgba(128,128,128,0.45)', x, y);
+    for (let d = 0; d < 10; d++) if (d !== reading.digit) answerLine(still, reading, d, null, x, y);
     answerLine(still, reading, reading.digit, '#1f77b4', x, y);
   });
   const x = xOf(width);
@@ -353,15 +353,15 @@ function paintLines(canvas, reading, t) {
   label(canvas, format(T.lines_alt, {digit: reading.digit}));
 }
 
-function answerLine(context, reading, d, style, x, y) {
-  const strong = style !== 'rgba(128,128,128,0.45)';
-  context.strokeStyle = style;
-  context.lineWidth = strong ? 2.5 : 1;
+// One digit's line: in `hue`, thick and labelled, or with none, thin grey.
+function answerLine(context, reading, d, hue, x, y) {
+  context.strokeStyle = hue || 'rgba(128,128,128,0.45)';
+  context.lineWidth = hue ? 2.5 : 1;
   context.beginPath();
   reading.probabilities.forEach((row, r) => (r ? context.lineTo(x(r), y(row[d])) : context.moveTo(x(r), y(row[d]))));
   context.stroke();
-  if (strong) {
-    context.fillStyle = style;
+  if (hue) {
+    context.fillStyle = hue;
     context.textAlign = 'left';
     context.textBaseline = 'middle';
     context.fillText(d, x(LAST) + 3, y(reading.probabilities[LAST][d]));
@@ -413,12 +413,12 @@ function paintHeatmap(canvas, reading, direction, t) {
   });
   const plotWidth = width - MARGIN.left - MARGIN.right, plotHeight = height - MARGIN.top - MARGIN.bottom;
   const cell = plotHeight / ROWS, column = plotWidth / columns.length;
-  // A bidirectional model's cells change with the cut; an LSTM's only fade after the cursor row.
-  // During a stroke the last full reading is shown, all faded.
+  // A bidirectional model's cells change with the cut; an LSTM's fade after the cursor row. During
+  // a stroke the last full reading is shown, all faded.
   const cut = full.cuts ? t : LAST;
   const image = (faded) => cachedImage(full, ['heatmap', quantity, direction, view.sorted, cut, faded].join(),
                                        columns.length, (data) => fillHeatmap(data, full, quantity, direction, cut, columns, faded));
-  const readTo = full.cuts || !reading.full ? (reading.full ? ROWS : 0) : t + 1;
+  const readTo = !reading.full ? 0 : full.cuts ? ROWS : t + 1;
   copyRows(context, image(false), 0, readTo, MARGIN.left, MARGIN.top, plotWidth, cell);
   copyRows(context, image(true), readTo, ROWS, MARGIN.left, MARGIN.top, plotWidth, cell);
   if (full.cuts && t < LAST - 2) {  // below the cut: say so instead of leaving it empty
