@@ -755,7 +755,7 @@ function paint() {
     section.classList.toggle('drawing', !reading.full);
   }
   paintUnitPanel(t);
-  if (view.timer) probe.played.push(t);
+  if (view.timer && probe.played.at(-1) !== t) probe.played.push(t);  // a repaint of a row is no new row
   probe.paints += 1;
   probe.paintMs.push(performance.now() - start);
   if (probe.paintMs.length > 500) probe.paintMs.shift();
