@@ -22,8 +22,8 @@ def free_port() -> int:
 
 @contextmanager
 def local_app(env: dict[str, str] | None = None, args: list[str] = (), flags: bool = False,
-              timeout: float = 90) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Yields (url, process) once the app answers HTTP; stops it afterwards. The address and port
+              timeout: float = 90, repo: Path = REPO) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Yields (url, process) once the app in `repo` answers HTTP; stops it afterwards. The address and port
     are given as the environment variables GRADIO_SERVER_NAME/PORT, or as --host/--port with `flags`.
     Raises RuntimeError, with the app's output, when it exits or does not answer in `timeout` s."""
     port = free_port()
@@ -34,7 +34,7 @@ def local_app(env: dict[str, str] | None = None, args: list[str] = (), flags: bo
         env.update(GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port))
     url = f"http://127.0.0.1:{port}/"
     with tempfile.TemporaryFile("w+") as log:  # a file, not a pipe: a pipe nobody reads would stall the app
-        process = subprocess.Popen([sys.executable, "app.py", *args], cwd=REPO, env=env, stdout=log,
+        process = subprocess.Popen([sys.executable, "app.py", *args], cwd=repo, env=env, stdout=log,
                                    stderr=subprocess.STDOUT, text=True)
         try:
             deadline = time.monotonic() + timeout

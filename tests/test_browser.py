@@ -8,9 +8,11 @@ and the rows shown during Play. Needs Debian's chromium (.ci/run installs it).
 
 import json
 import os
+import random
 import shutil
 import statistics
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,7 @@ from model.network import GATE_NAMES, trace
 from model.step import unit_steps
 
 playwright = pytest.importorskip("playwright.sync_api")
+expect = playwright.expect
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
@@ -119,7 +122,7 @@ def move_cursor(page, row: int) -> None:
     page.keyboard.press("Home")
     for _ in range(row):
         page.keyboard.press("ArrowRight")
-    assert page.inner_text("#row output") == f"row {row} of 27"
+    expect(page.locator("#row output")).to_have_text(f"row {row} of 27")  # painted at the next frame
 
 
 def hover(page, box: dict, row: int, column: int, units: int) -> dict:
@@ -175,6 +178,9 @@ def test_a_stroke_in_progress_is_read_through_the_live_channel(session):
     assert len(live) >= 3 and session.queued_pen_down == queued
     page.mouse.up()
     assert "LSTM reads a 1" in read_digit(page, "LSTM", 1)
+    clear(page)  # the tests after this one read the 7 again
+    draw(page, 7)
+    read_digit(page, "LSTM", 7)
 
 
 def test_cursor_moves_by_slider_keys_and_play_with_no_request(session):
@@ -183,18 +189,18 @@ def test_cursor_moves_by_slider_keys_and_play_with_no_request(session):
     before = len(session.requests)
     move_cursor(page, 5)
     page.keyboard.press("ArrowLeft")
-    assert page.inner_text("#row output") == "row 4 of 27"
-    assert "After row 4," in page.inner_text("#explorer .now")
+    expect(page.locator("#row output")).to_have_text("row 4 of 27")
+    expect(page.locator("#explorer .now")).to_contain_text("After row 4,")
     page.keyboard.press("End")
-    assert page.locator("#row input[type=range]").input_value() == "27"
+    expect(page.locator("#row input[type=range]")).to_have_value("27")
     page.locator("#row input[type=range]").fill("9")
-    assert page.inner_text("#row output") == "row 9 of 27"
+    expect(page.locator("#row output")).to_have_text("row 9 of 27")
     page.locator("#status").click()
     page.keyboard.press("Home")
     start = time.perf_counter()
     page.keyboard.press(" ")  # space plays, from row 0
-    page.wait_for_function("() => document.querySelector('#play').getAttribute('aria-pressed') === 'false' "
-                           "&& window.rowscanExplorer.played.length === 28", timeout=20_000)
+    page.wait_for_function("() => document.querySelector('#play').getAttribute('aria-pressed') === 'false'",
+                           timeout=20_000)
     seconds = time.perf_counter() - start
     played = page.evaluate("() => window.rowscanExplorer.played")
     assert played == list(range(28))  # every row shown, in order
@@ -209,25 +215,63 @@ def test_cursor_moves_by_slider_keys_and_play_with_no_request(session):
     assert session.requests[before:] == []
 
 
+# A hundred slider steps, each at a random moment of a frame as a person's are. For each: the explorer's
+# own drawing (its paint()), and the time from the input event until the next frame is laid out and
+# painted (a task posted from that frame's requestAnimationFrame runs after it).
+REPAINT = """async () => {
+  const slider = document.querySelector('#row input[type=range]');
+  const probe = window.rowscanExplorer;
+  const painted = () => new Promise((resolve) => requestAnimationFrame(() => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = resolve;
+    channel.port2.postMessage(0);
+  }));
+  const steps = [];
+  for (let k = 0; k < 100; k++) {
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 17));
+    const paints = probe.paints, start = performance.now();
+    slider.value = (k * 5) % 28;
+    slider.dispatchEvent(new Event('input', {bubbles: true}));
+    await painted();
+    steps.push({drawing: probe.paintMs[probe.paintMs.length - 1], frame: performance.now() - start,
+                paints: probe.paints - paints});
+  }
+  return steps; }"""
+
+# The browser's own clock for real key presses (Event Timing API): key down to the frame on screen,
+# raster and compositing included, rounded to 8 ms. It lists only events of 16 ms and more.
+KEYS_SEEN = """() => { window.rowscanKeys = [];
+  window.rowscanKeysObserver?.disconnect();
+  window.rowscanKeysObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) if (entry.name === 'keydown') window.rowscanKeys.push(entry.duration);
+  });
+  window.rowscanKeysObserver.observe({type: 'event', durationThreshold: 16}); }"""
+
+
 def print_repaint_times(page, shown: str) -> None:
-    """Benchmark, printed: slider step to repaint in the page's clock (the drawing is synchronous;
-    then the wait for the next frame)."""
-    timings = page.evaluate("""async () => {
-        const slider = document.querySelector('#row input[type=range]');
-        const steps = [];
-        for (let k = 0; k < 60; k++) {
-          const start = performance.now();
-          slider.value = (k * 5) % 28;
-          slider.dispatchEvent(new Event('input', {bubbles: true}));
-          const painted = performance.now();
-          await new Promise((resolve) => requestAnimationFrame(() => resolve()));
-          steps.push([painted - start, performance.now() - start]);
-        }
-        return steps; }""")
-    paint = statistics.median(t[0] for t in timings)
-    frame = statistics.median(t[1] for t in timings)
-    print(f"slider step to repaint ({shown}): p50 {paint:.1f} ms drawing, {frame:.1f} ms to the next frame, "
-          f"over {len(timings)} steps")
+    """Benchmark, printed: a cursor step to its repaint. The figure to hold against the goal (16 ms,
+    one frame at 60 Hz) is the slider's input event to the next frame painted; the key presses say
+    how many steps reached the screen within about a frame."""
+    box = page.locator("#row input[type=range]").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # a person drags the slider
+    steps = page.evaluate(REPAINT)
+    assert all(step["paints"] == 1 for step in steps)  # each step painted once
+    drawing = statistics.median(step["drawing"] for step in steps)
+    frame = statistics.median(step["frame"] for step in steps)
+    print(f"\nslider step to repaint ({shown}), p50 over {len(steps)} steps: {drawing:.1f} ms drawing, "
+          f"{frame:.1f} ms from the input to the next frame painted (goal: 16 ms)")
+    page.evaluate("() => document.activeElement.blur()")  # the keys move the cursor from the page's body
+    page.evaluate(KEYS_SEEN)
+    keys = ["Home"] + ["ArrowRight"] * 27 + ["ArrowLeft"] * 27 + ["ArrowRight"] * 6
+    for key in keys:
+        page.keyboard.press(key)
+        page.wait_for_timeout(random.uniform(20, 60))
+    page.wait_for_timeout(300)
+    seen = page.evaluate("() => window.rowscanKeys")
+    buckets = Counter(min(round(duration), 32) for duration in seen)
+    print(f"key press to the frame on screen ({shown}, Event Timing, 8 ms steps), of {len(keys)}: "
+          f"{len(keys) - len(seen)} under 12 ms, {buckets[16]} 12-20 ms, {buckets[24]} 20-28 ms, "
+          f"{buckets[32]} 28 ms or more")
 
 
 def test_hover_shows_the_traces_value(session, reader):
@@ -291,6 +335,7 @@ def test_click_a_unit_and_read_its_step_with_its_own_numbers(session, reader):
     before = len(session.requests)
     page.locator("#status").click()
     page.keyboard.press("ArrowRight")
+    expect(page.locator("#explorer .step h4")).to_contain_text("The step at row 13")
     shown = step_numbers(page)
     assert abs(float(shown["cell"].split("=")[-1]) - float(result.cell[0, 13, 0, unit])) <= 1e-3
     assert session.requests[before:] == []

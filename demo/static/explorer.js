@@ -172,22 +172,94 @@ function buildModels() {
   }
 }
 
-// Canvas sized to its box, drawn in css pixels.
+// ---- canvases: their sizes, and what does not move with the cursor
+// Widths come from a ResizeObserver: reading clientWidth while painting, after the last step's
+// writes, forced a layout on every step. A new width repaints before that frame is shown.
+const widths = new WeakMap();
+const resized = new ResizeObserver((entries) => {
+  let changed = false;
+  for (const entry of entries) {
+    const width = Math.round(entry.contentRect.width);
+    changed ||= widths.get(entry.target) !== width;
+    widths.set(entry.target, width);
+  }
+  if (changed) paint();
+});
+
+// A context's font outlives a paint (setting it costs a parse), but not a resize.
+function setUp(context, ratio, reset) {
+  context.setTransform(ratio, 0, 0, ratio, 0, 0);
+  if (reset) context.font = '11px ui-sans-serif, system-ui, sans-serif';
+  context.fillStyle = context.strokeStyle = ink;
+  return context;
+}
+
+// Canvas sized to its box, cleared, drawn in css pixels.
 function fit(canvas, height) {
-  const width = canvas.parentElement.clientWidth || 300;
+  const figure = canvas.parentElement;
+  if (!widths.has(figure)) {  // first sight: one layout read, then the observer keeps it
+    widths.set(figure, figure.clientWidth);
+    resized.observe(figure);
+  }
+  const width = widths.get(figure) || 300;
   const ratio = window.devicePixelRatio || 1;
-  if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+  const reset = canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio);
+  if (reset) {
     canvas.width = Math.round(width * ratio);
     canvas.height = Math.round(height * ratio);
     canvas.style.height = height + 'px';
   }
-  const context = canvas.getContext('2d');
-  context.setTransform(ratio, 0, 0, ratio, 0, 0);
+  const context = setUp(canvas.getContext('2d'), ratio, reset);
   context.clearRect(0, 0, width, height);
-  context.font = '11px ui-sans-serif, system-ui, sans-serif';
-  context.fillStyle = context.strokeStyle = ink;
   return [context, width];
 }
+
+// What does not move with the cursor (axes, colour bar, answer lines, importance bars) is drawn by
+// drawStill once per source and key on an offscreen canvas; a step copies it, then draws what moves.
+const stills = new WeakMap();
+function paintStill(canvas, height, source, key, drawStill) {
+  const [context, width] = fit(canvas, height);
+  key = [key, canvas.width, canvas.height, ink].join('|');
+  let still = stills.get(canvas);
+  if (!still || still.source !== source || still.key !== key) {
+    still = {source: source, key: key, canvas: document.createElement('canvas')};
+    still.canvas.width = canvas.width;
+    still.canvas.height = canvas.height;
+    drawStill(setUp(still.canvas.getContext('2d'), window.devicePixelRatio || 1, true), width, height);
+    stills.set(canvas, still);
+  }
+  context.drawImage(still.canvas, 0, 0, width, height);
+  return [context, width];
+}
+
+// Small images, one pixel per cell (rows x columns), made by fill(data) once per reading and key.
+const images = new WeakMap();
+function cachedImage(reading, key, columns, fill) {
+  if (!images.has(reading)) images.set(reading, new Map());
+  const cache = images.get(reading);
+  if (!cache.has(key)) {
+    const bitmap = document.createElement('canvas');
+    bitmap.width = columns;
+    bitmap.height = ROWS;
+    const context = bitmap.getContext('2d');
+    const pixels = context.createImageData(columns, ROWS);
+    fill(pixels.data);
+    context.putImageData(pixels, 0, 0);
+    cache.set(key, bitmap);
+  }
+  return cache.get(key);
+}
+
+// Rows [from, to) of a cached image, scaled onto the plot at (x, top).
+function copyRows(context, bitmap, from, to, x, top, width, cell) {
+  if (to <= from) return;
+  context.imageSmoothingEnabled = false;
+  context.drawImage(bitmap, 0, from, bitmap.width, to - from, x, top + from * cell, width, (to - from) * cell);
+}
+
+// Writes only what changed: a browser may redo the style and layout of a text written again unchanged.
+function write(node, text) { if (node.textContent !== text) node.textContent = text; }
+function label(node, text) { if (node.getAttribute('aria-label') !== text) node.setAttribute('aria-label', text); }
 
 function rowTicks(context, x, top, cell) {
   context.textAlign = 'right';
@@ -195,44 +267,50 @@ function rowTicks(context, x, top, cell) {
   for (const r of [0, 7, 14, 21, 27]) context.fillText(r, x, top + (r + 0.5) * cell);
 }
 
+// The input; rows after t faded (not read yet). With a tint {full, direction, unit}: each row
+// blended with that unit's hidden state there.
 function paintInput(canvas, reading, t, tint) {
-  const height = 230;
-  const [context, width] = fit(canvas, height);
-  const cell = Math.min((height - 20) / ROWS, (width - 90) / ROWS);
-  const left = 24, top = 4;
-  const pixels = context.createImageData(ROWS, ROWS);
-  for (let r = 0; r < ROWS; r++) {
-    for (let c = 0; c < ROWS; c++) {
-      let v = reading.image[r * ROWS + c] * 255;
-      if (r > t) v *= 0.35;  // not read yet
-      let rgb = [v, v, v];
-      if (tint) {  // the chosen unit's hidden state at this row, blended over the ink
-        const rgbTint = colour(tint[r] ?? 0, tint.scale, true);
-        rgb = rgb.map((x, k) => x * 0.55 + rgbTint[k] * 0.45);
-      }
-      pixels.data.set([...rgb, 255], (r * ROWS + c) * 4);
-    }
-  }
-  const bitmap = document.createElement('canvas');
-  bitmap.width = bitmap.height = ROWS;
-  bitmap.getContext('2d').putImageData(pixels, 0, 0);
-  context.imageSmoothingEnabled = false;
-  context.drawImage(bitmap, left, top, cell * ROWS, cell * ROWS);
-  rowTicks(context, left - 4, top, cell);
-  marker(context, left - 2, top + (t + 0.5) * cell);
+  const height = 230, left = 24, top = 4;
+  const cellOf = (width) => Math.min((height - 20) / ROWS, (width - 90) / ROWS);
   const importance = withStates(reading)?.importance;
-  if (importance) {  // bars: the drop in the final answer's probability when the row is blanked
+  const [context, width] = paintStill(canvas, height, importance || reading, 'input', (still, width) => {
+    const cell = cellOf(width);
+    rowTicks(still, left - 4, top, cell);
+    if (!importance) return;
+    // bars: the drop in the final answer's probability when the row is blanked
     const x0 = left + cell * ROWS + 6, span = Math.max(width - x0 - 6, 20);
     const top1 = Math.max(...importance, 0.02);
-    context.fillStyle = '#d62728';
-    importance.forEach((v, r) => context.fillRect(x0, top + r * cell + 1, span * Math.max(v, 0) / top1, cell - 2));
-    context.fillStyle = ink;
-    context.textAlign = 'left';
-    context.textBaseline = 'top';
-    context.fillText(T.importance, x0, top + ROWS * cell + 3);
-  }
+    still.fillStyle = '#d62728';
+    importance.forEach((v, r) => still.fillRect(x0, top + r * cell + 1, span * Math.max(v, 0) / top1, cell - 2));
+    still.fillStyle = ink;
+    still.textAlign = 'left';
+    still.textBaseline = 'top';
+    still.fillText(T.importance, x0, top + ROWS * cell + 3);
+  });
+  const cell = cellOf(width);
+  const cut = tint && tint.full.cuts ? t : LAST;  // an LSTM's tint does not depend on the cursor
+  const image = (faded) => cachedImage(reading, ['input', faded, tint && [tint.direction, tint.unit, cut]].join(), ROWS,
+                                       (data) => fillInput(data, reading, faded, tint, cut));
+  copyRows(context, image(false), 0, t + 1, left, top, cell * ROWS, cell);
+  copyRows(context, image(true), t + 1, ROWS, left, top, cell * ROWS, cell);
+  marker(context, left - 2, top + (t + 0.5) * cell);
   const top1 = importance ? importance.indexOf(Math.max(...importance)) : 0;
-  canvas.setAttribute('aria-label', format(T.seen_alt, {row: t, top: top1}));
+  label(canvas, format(T.seen_alt, {row: t, top: top1}));
+}
+
+function fillInput(data, reading, faded, tint, cut) {
+  for (let r = 0; r < ROWS; r++) {
+    const rgbTint = tint && colour(stateAt(tint.full, 'hidden', cut, r, tint.direction, tint.unit) ?? 0,
+                                   tint.full.scale.hidden, true);
+    for (let c = 0; c < ROWS; c++) {
+      const v = reading.image[r * ROWS + c] * 255 * (faded ? 0.35 : 1);
+      const k = (r * ROWS + c) * 4;
+      for (let channel = 0; channel < 3; channel++) {
+        data[k + channel] = tint ? v * 0.55 + rgbTint[channel] * 0.45 : v;
+      }
+      data[k + 3] = 255;
+    }
+  }
 }
 
 function marker(context, x, y) {
@@ -246,51 +324,59 @@ function marker(context, x, y) {
   context.restore();
 }
 
+// The answer after each row, one line per digit: the final answer's in blue, the leader at the
+// cursor's in red (the one line that moves), the others grey.
 function paintLines(canvas, reading, t) {
-  const height = 230;
-  const [context, width] = fit(canvas, height);
-  const left = 38, right = 16, top = 8, bottom = 22;
-  const x = (r) => left + r / LAST * (width - left - right);
+  const height = 230, left = 38, right = 16, top = 8, bottom = 22;
   const y = (p) => top + (1 - p) * (height - top - bottom);
-  context.textAlign = 'right';
-  context.textBaseline = 'middle';
-  for (const p of [0, 0.5, 1]) context.fillText(percent(p), left - 4, y(p));
-  context.textAlign = 'center';
-  context.textBaseline = 'top';
-  for (const r of [0, 7, 14, 21, 27]) context.fillText(r, x(r), height - bottom + 4);
+  const xOf = (width) => (r) => left + r / LAST * (width - left - right);
+  const [context, width] = paintStill(canvas, height, reading, 'lines', (still, width) => {
+    const x = xOf(width);
+    still.textAlign = 'right';
+    still.textBaseline = 'middle';
+    for (const p of [0, 0.5, 1]) still.fillText(percent(p), left - 4, y(p));
+    still.textAlign = 'center';
+    still.textBaseline = 'top';
+    for (const r of [0, 7, 14, 21, 27]) still.fillText(r, x(r), height - bottom + 4);
+    for (let d = 0; d < 10; d++) if (d !== reading.digit) answerLine(still, reading, d, null, x, y);
+    answerLine(still, reading, reading.digit, '#1f77b4', x, y);
+  });
+  const x = xOf(width);
   const leader = argmax(reading.probabilities[t]);
-  for (let d = 0; d < 10; d++) {
-    const strong = d === reading.digit || d === leader;
-    context.strokeStyle = d === reading.digit ? '#1f77b4' : d === leader ? '#d62728' : 'rgba(128,128,128,0.45)';
-    context.lineWidth = strong ? 2.5 : 1;
-    context.beginPath();
-    reading.probabilities.forEach((row, r) => (r ? context.lineTo(x(r), y(row[d])) : context.moveTo(x(r), y(row[d]))));
-    context.stroke();
-    if (strong) {
-      context.fillStyle = context.strokeStyle;
-      context.textAlign = 'left';
-      context.textBaseline = 'middle';
-      context.fillText(d, x(LAST) + 3, y(reading.probabilities[LAST][d]));
-    }
-  }
+  if (leader !== reading.digit) answerLine(context, reading, leader, '#d62728', x, y);
   context.strokeStyle = CURSOR;
   context.lineWidth = 2;
   context.beginPath();
   context.moveTo(x(t), top);
   context.lineTo(x(t), height - bottom);
   context.stroke();
-  canvas.setAttribute('aria-label', format(T.lines_alt, {digit: reading.digit}));
+  label(canvas, format(T.lines_alt, {digit: reading.digit}));
+}
+
+// One digit's line: in `hue`, thick and labelled, or with none, thin grey.
+function answerLine(context, reading, d, hue, x, y) {
+  context.strokeStyle = hue || 'rgba(128,128,128,0.45)';
+  context.lineWidth = hue ? 2.5 : 1;
+  context.beginPath();
+  reading.probabilities.forEach((row, r) => (r ? context.lineTo(x(r), y(row[d])) : context.moveTo(x(r), y(row[d]))));
+  context.stroke();
+  if (hue) {
+    context.fillStyle = hue;
+    context.textAlign = 'left';
+    context.textBaseline = 'middle';
+    context.fillText(d, x(LAST) + 3, y(reading.probabilities[LAST][d]));
+  }
 }
 
 function argmax(values) { return values.indexOf(Math.max(...values)); }
 
 function paintTable(table, reading, t) {
-  table.querySelector('caption').textContent = format(T.probabilities_caption, {row: t});
+  write(table.querySelector('caption'), format(T.probabilities_caption, {row: t}));
   const cells = table.querySelectorAll('td');
   const row = reading.probabilities[t];
   const leader = argmax(row);
   cells.forEach((td, d) => {
-    td.textContent = percent(row[d]);
+    write(td, percent(row[d]));
     const rgb = colour(row[d], 1, false);
     td.style.background = css(rgb);
     td.style.color = row[d] > 0.55 ? '#000' : '#fff';  // viridis turns light above about 0.55
@@ -302,41 +388,44 @@ const MARGIN = {left: 30, right: 64, top: 6, bottom: 30};
 
 function paintHeatmap(canvas, reading, direction, t) {
   const full = withStates(reading);
-  const figure = canvas.parentElement;
   const quantity = view.quantity;
-  const caption = figure.querySelector('figcaption');
   const directionName = reading.directions === 2 ? T.directions[direction] : T.directions[0];
-  caption.textContent = format(T.heatmap, {quantity: T.quantities[quantity], direction: directionName});
+  write(canvas.nextElementSibling, format(T.heatmap, {quantity: T.quantities[quantity], direction: directionName}));
   const height = 250;
-  const [context, width] = fit(canvas, height);
-  if (!full || !full.states[quantity]) { canvas.removeAttribute('aria-label'); return; }
+  if (!full || !full.states[quantity]) { fit(canvas, height); canvas.removeAttribute('aria-label'); return; }
   const columns = columnsOf(full, direction);
   const signed = !!SIGNED[quantity], scale = signed ? full.scale[quantity] : 1;
+  const [context, width] = paintStill(canvas, height, full, [quantity, direction, view.sorted].join(), (still, width) => {
+    const plotWidth = width - MARGIN.left - MARGIN.right, plotHeight = height - MARGIN.top - MARGIN.bottom;
+    const column = plotWidth / columns.length;
+    rowTicks(still, MARGIN.left - 4, MARGIN.top, plotHeight / ROWS);
+    // unit axis: numbers only when the columns are in number order
+    still.textAlign = 'center';
+    still.textBaseline = 'top';
+    if (!view.sorted) {
+      for (let j = 0; j < columns.length; j += columns.length > 64 ? 32 : 16) {
+        still.fillText(j, MARGIN.left + (j + 0.5) * column, MARGIN.top + plotHeight + 2);
+      }
+    }
+    still.fillText(format(T.axis_units, {order: view.sorted ? T.order_peak : T.order_number}),
+                   MARGIN.left + plotWidth / 2, MARGIN.top + plotHeight + 15);
+    colourBar(still, width - MARGIN.right + 10, MARGIN.top, plotHeight, scale, signed);
+  });
   const plotWidth = width - MARGIN.left - MARGIN.right, plotHeight = height - MARGIN.top - MARGIN.bottom;
-  const pixels = context.createImageData(columns.length, ROWS);
-  let best = {value: -Infinity, unit: 0};
-  for (let r = 0; r < ROWS; r++) {
-    columns.forEach((unit, column) => {
-      const v = stateAt(full, quantity, t, r, direction, unit);
-      let rgb = v === null ? [0, 0, 0] : colour(v, scale, signed);
-      const alpha = v === null ? 0 : (!full.cuts && r > t) || !reading.full ? 70 : 255;  // unread rows faded
-      pixels.data.set([...rgb, alpha], (r * columns.length + column) * 4);
-      if (r === t && v !== null && Math.abs(v) > best.value) best = {value: Math.abs(v), unit: unit, shown: v};
-    });
-  }
-  const bitmap = document.createElement('canvas');
-  bitmap.width = columns.length;
-  bitmap.height = ROWS;
-  bitmap.getContext('2d').putImageData(pixels, 0, 0);
-  context.imageSmoothingEnabled = false;
-  context.drawImage(bitmap, MARGIN.left, MARGIN.top, plotWidth, plotHeight);
   const cell = plotHeight / ROWS, column = plotWidth / columns.length;
+  // A bidirectional model's cells change with the cut; an LSTM's fade after the cursor row. During
+  // a stroke the last full reading is shown, all faded.
+  const cut = full.cuts ? t : LAST;
+  const image = (faded) => cachedImage(full, ['heatmap', quantity, direction, view.sorted, cut, faded].join(),
+                                       columns.length, (data) => fillHeatmap(data, full, quantity, direction, cut, columns, faded));
+  const readTo = !reading.full ? 0 : full.cuts ? ROWS : t + 1;
+  copyRows(context, image(false), 0, readTo, MARGIN.left, MARGIN.top, plotWidth, cell);
+  copyRows(context, image(true), readTo, ROWS, MARGIN.left, MARGIN.top, plotWidth, cell);
   if (full.cuts && t < LAST - 2) {  // below the cut: say so instead of leaving it empty
     context.textAlign = 'center';
     context.textBaseline = 'middle';
     context.fillText(T.not_in_cut, MARGIN.left + plotWidth / 2, MARGIN.top + (t + 1 + (LAST - t) / 2 + 0.5) * cell);
   }
-  rowTicks(context, MARGIN.left - 4, MARGIN.top, cell);
   marker(context, MARGIN.left - 1, MARGIN.top + (t + 0.5) * cell);
   context.strokeStyle = CURSOR;
   context.lineWidth = 1.5;
@@ -351,21 +440,28 @@ function paintHeatmap(canvas, reading, direction, t) {
     context.strokeRect(MARGIN.left + focus * column, MARGIN.top, column, plotHeight);
     context.setLineDash([]);
   }
-  // unit axis: numbers only when the columns are in number order
-  context.fillStyle = ink;
-  context.textAlign = 'center';
-  context.textBaseline = 'top';
-  if (!view.sorted) {
-    for (let j = 0; j < columns.length; j += columns.length > 64 ? 32 : 16) {
-      context.fillText(j, MARGIN.left + (j + 0.5) * column, MARGIN.top + plotHeight + 2);
-    }
+  let best = {value: -Infinity, unit: 0};  // the text alternative names the largest unit at the cursor row
+  for (const unit of columns) {
+    const v = stateAt(full, quantity, t, t, direction, unit);
+    if (Math.abs(v) > best.value) best = {value: Math.abs(v), unit: unit, shown: v};
   }
-  context.fillText(format(T.axis_units, {order: view.sorted ? T.order_peak : T.order_number}),
-                   MARGIN.left + plotWidth / 2, MARGIN.top + plotHeight + 15);
-  colourBar(context, width - MARGIN.right + 10, MARGIN.top, plotHeight, scale, signed);
-  canvas.setAttribute('aria-label', format(T.heatmap_alt, {
+  label(canvas, format(T.heatmap_alt, {
     quantity: T.quantities[quantity], units: columns.length, direction: directionName, row: t,
     unit: best.unit, value: fixed(best.shown ?? 0, 2)}));
+}
+
+// One pixel per (row, column) of the state after `cut`; transparent where the cut has no state.
+function fillHeatmap(data, full, quantity, direction, cut, columns, faded) {
+  const signed = !!SIGNED[quantity], scale = signed ? full.scale[quantity] : 1;
+  for (let r = 0; r < ROWS; r++) {
+    columns.forEach((unit, column) => {
+      const v = stateAt(full, quantity, cut, r, direction, unit);
+      if (v === null) return;
+      const k = (r * columns.length + column) * 4;
+      data.set(colour(v, scale, signed), k);
+      data[k + 3] = faded ? 70 : 255;
+    });
+  }
 }
 
 function colourBar(context, x, top, height, scale, signed) {
@@ -483,18 +579,12 @@ function paintUnitPanel(t) {
     const quantity = figure.dataset.quantity;
     const values = [];
     for (let r = 0; r < ROWS; r++) values.push(stateAt(full, quantity, t, r, chosen.direction, chosen.unit));
-    figure.querySelector('figcaption').textContent = T.quantities[quantity] + ' = ' + fixed(values[t] ?? 0, 2);
-    const canvas = figure.querySelector('canvas');
-    paintUnitLine(canvas, values, t, SIGNED[quantity] ? full.scale[quantity] : null);
-    canvas.setAttribute('aria-label', T.quantities[quantity] + ': ' + values.map((v) => (v === null ? '' : fixed(v, 2))).join(' '));
+    write(figure.lastChild, T.quantities[quantity] + ' = ' + fixed(values[t] ?? 0, 2));
+    paintUnitLine(figure.firstChild, values, t, SIGNED[quantity] ? full.scale[quantity] : null);
+    label(figure.firstChild, T.quantities[quantity] + ': ' + values.map((v) => (v === null ? '' : fixed(v, 2))).join(' '));
   }
-  const tint = [];
-  for (let r = 0; r < ROWS; r++) tint.push(stateAt(full, 'hidden', t, r, chosen.direction, chosen.unit));
-  tint.scale = full.scale.hidden;
-  paintInput(unitPanel.querySelector('figure.tinted canvas'), reading, t, tint);
-  const step = unitPanel.querySelector('.step');
-  step.textContent = '';
-  paintStep(step, full, t);
+  paintInput(unitPanel.querySelector('figure.tinted canvas'), reading, t, {full: full, ...chosen});
+  paintStep(unitPanel.querySelector('.step'), full, t);
 }
 
 function buildUnitPanel(chosen, full) {
@@ -563,36 +653,58 @@ function paintUnitLine(canvas, values, t, scale) {
   }
 }
 
+// The step's elements are built when the unit or its numbers change; a cursor step only writes
+// the numbers of its row into them.
+let stepFor = null;
+
 function paintStep(box, reading, t) {
   const chosen = view.unit, steps = view.steps;
-  const directionName = reading.directions === 2 ? T.directions[chosen.direction] : T.directions[0];
-  make('h4', {text: format(T.step_title, {row: t, unit: chosen.unit, direction: directionName})}, box);
-  if (!steps || steps.model !== chosen.model || steps.unit !== chosen.unit) {
-    make('p', {text: T.step_loading}, box);
-    return;
+  const ready = steps && steps.model === chosen.model && steps.unit === chosen.unit ? steps : null;
+  if (!stepFor || stepFor.box !== box || stepFor.steps !== ready) {
+    stepFor = {box: box, steps: ready, nodes: buildStep(box, ready, chosen.direction)};
   }
+  const nodes = stepFor.nodes;
   const d = chosen.direction;
-  const at = (name) => steps[name][t][d];
+  const directionName = reading.directions === 2 ? T.directions[d] : T.directions[0];
+  write(nodes.title, format(T.step_title, {row: t, unit: chosen.unit, direction: directionName}));
+  if (!ready) return;
+  const at = (name) => ready[name][t][d];
   const features = reading.units * reading.directions;  // the layer below's output
-  make('p', {text: reading.layers > 1 ? format(T.step_input_stacked, {row: t, features: features})
-                                      : format(T.step_input_one, {row: t})}, box);
-  if (d === 1) make('p', {text: format(T.step_backward_start, {row: t})}, box);
+  write(nodes.input, reading.layers > 1 ? format(T.step_input_stacked, {row: t, features: features})
+                                        : format(T.step_input_one, {row: t}));
+  if (nodes.backward) write(nodes.backward, format(T.step_backward_start, {row: t}));
+  for (const [td, term, k] of nodes.terms) write(td, fixed(at(term === 'gate' ? 'gates' : term)[k], 4));
+  const [i, f, g, o] = at('gates').map((v) => fixed(v, 4));
+  const cPrev = fixed(at('c_prev'), 4), cell = fixed(at('cell'), 4), hidden = fixed(at('hidden'), 4);
+  write(nodes.c_prev, format(T.step_c_prev, {value: cPrev}));
+  write(nodes.cell, format(T.step_cell, {f: f, c_prev: cPrev, i: i, g: g, value: cell}));
+  write(nodes.hidden, format(T.step_hidden, {o: o, c: cell, value: hidden}));
+}
+
+function buildStep(box, ready, direction) {
+  box.textContent = '';
+  const nodes = {title: make('h4', {}, box)};
+  if (!ready) {
+    make('p', {text: T.step_loading}, box);
+    return nodes;
+  }
+  nodes.input = make('p', {}, box);
+  if (direction === 1) nodes.backward = make('p', {}, box);
   const table = make('table', {class: 'step-terms'}, box);
   const head = make('tr', {}, table);
   for (const text of [T.step_gate, T.step_from_input, T.step_from_state, T.step_bias, T.step_pre, T.step_value]) {
     make('th', {scope: 'col', text: text}, head);
   }
+  nodes.terms = [];
   ['input', 'forget', 'candidate', 'output'].forEach((gate, k) => {
     const tr = make('tr', {'data-gate': gate}, table);
     make('th', {scope: 'row', text: T.gate_names[gate]}, tr);
-    for (const term of ['input', 'recurrent', 'bias', 'pre']) make('td', {'data-term': term, text: fixed(at(term)[k], 4)}, tr);
-    make('td', {'data-term': 'gate', text: fixed(at('gates')[k], 4)}, tr);
+    for (const term of ['input', 'recurrent', 'bias', 'pre', 'gate']) {
+      nodes.terms.push([make('td', {'data-term': term}, tr), term, k]);
+    }
   });
-  const [i, f, g, o] = at('gates').map((v) => fixed(v, 4));
-  const cPrev = fixed(at('c_prev'), 4), cell = fixed(at('cell'), 4), hidden = fixed(at('hidden'), 4);
-  make('p', {'data-term': 'c_prev', text: format(T.step_c_prev, {value: cPrev})}, box);
-  make('p', {'data-term': 'cell', text: format(T.step_cell, {f: f, c_prev: cPrev, i: i, g: g, value: cell})}, box);
-  make('p', {'data-term': 'hidden', text: format(T.step_hidden, {o: o, c: cell, value: hidden})}, box);
+  for (const term of ['c_prev', 'cell', 'hidden']) nodes[term] = make('p', {'data-term': term}, box);
+  return nodes;
 }
 
 // ---- the status line, the cursor's sentence, and everything at the cursor
@@ -621,15 +733,19 @@ function paintStatus() {
 
 function paint() {
   const start = performance.now();
+  cancelAnimationFrame(frame);
+  frame = 0;
+  if (!fresh) requestAnimationFrame(() => { fresh = false; });
+  fresh = true;
   ink = getComputedStyle(root).color;
   const t = view.cursor;
-  slider.value = t;
-  rowText.textContent = format(T.row_value, {row: t});
-  now.textContent = Object.values(view.readings).map((reading) => {
+  if (slider.value !== String(t)) slider.value = t;
+  write(rowText, format(T.row_value, {row: t}));
+  write(now, Object.values(view.readings).map((reading) => {
     const row = reading.probabilities[t];
     const leader = argmax(row);
     return format(T.after_row, {row: t, model: reading.name, digit: leader, percent: percent(row[leader])});
-  }).join(' ');
+  }).join(' '));
   for (const section of models.querySelectorAll('section.model')) {
     const reading = view.readings[section.dataset.model];
     paintInput(section.querySelector('canvas.input'), reading, t);
@@ -639,14 +755,20 @@ function paint() {
     section.classList.toggle('drawing', !reading.full);
   }
   paintUnitPanel(t);
+  if (view.timer && probe.played.at(-1) !== t) probe.played.push(t);  // a repaint of a row is no new row
   probe.paints += 1;
   probe.paintMs.push(performance.now() - start);
   if (probe.paintMs.length > 500) probe.paintMs.shift();
 }
 
+// The first cursor move after a frame paints at once, in the time left before the next frame; more
+// moves before that frame (a fast drag, a held key) wait for it and paint once, in it.
+let frame = 0;  // a paint waiting for the next frame
+let fresh = false;  // painted since the last frame began
 function moveTo(row) {
   view.cursor = Math.max(0, Math.min(LAST, row));
-  paint();
+  if (!fresh) paint();
+  else if (!frame) frame = requestAnimationFrame(paint);
 }
 
 function stop() {
@@ -658,15 +780,11 @@ function stop() {
 
 function togglePlay() {
   if (view.timer) { stop(); return; }
-  if (view.cursor === LAST) moveTo(0);
-  probe.played = [view.cursor];
+  probe.played = [];  // paint() adds each row it shows while playing
   play.textContent = T.pause;
   play.setAttribute('aria-pressed', 'true');
-  view.timer = setInterval(() => {
-    moveTo(view.cursor + 1);
-    probe.played.push(view.cursor);
-    if (view.cursor === LAST) stop();
-  }, PLAY_MS);
+  view.timer = setInterval(() => (view.cursor === LAST ? stop() : moveTo(view.cursor + 1)), PLAY_MS);
+  moveTo(view.cursor === LAST ? 0 : view.cursor);
 }
 
 slider.addEventListener('input', () => { stop(); moveTo(parseInt(slider.value, 10)); });
@@ -728,6 +846,5 @@ document.addEventListener('rowscan:stroke', (event) => {
   if (event.detail.drawing) { live.next = event.detail; askLive(); }
   else { live.pen += 1; live.next = null; }
 });
-new ResizeObserver(() => requestAnimationFrame(paint)).observe(root);
 show();
 root.dataset.ready = 'true';
