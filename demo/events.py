@@ -88,7 +88,8 @@ def explorer_value(reader: Reader, shown: Shown, mode: str, light: bool = False)
     for name in MODES[mode]:
         if light:
             rows = reader.answers(name, [shown.image])[0]
-            value["readings"][name] = payload.light(shown.image.numpy(), rows, reader.unsure_below[name])
+            value["readings"][name] = payload.light(shown.image.numpy(), rows, reader.models[name].config,
+                                                       reader.unsure_below[name])
         else:
             reading = reader.read(name, [shown.image])[0]
             value["readings"][name] = payload.full(reading, reader.models[name].config, reader.unsure_below[name])

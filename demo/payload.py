@@ -78,9 +78,10 @@ def answers(row_probabilities: np.ndarray, unsure_below: float) -> dict:
     }
 
 
-def light(image: np.ndarray, row_probabilities: np.ndarray, unsure_below: float) -> dict:
-    """What changes on screen during a stroke: the input and the answer after each row."""
-    return {"full": False, "image": encode(image), **answers(row_probabilities, unsure_below)}
+def light(image: np.ndarray, row_probabilities: np.ndarray, config, unsure_below: float) -> dict:
+    """What changes on screen during a stroke: the input and the answer after each row; and the
+    model's directions, which the explorer lays out its heatmaps for before any full reading."""
+    return {"full": False, "image": encode(image), "directions": config.directions, **answers(row_probabilities, unsure_below)}
 
 
 def full(reading, config, unsure_below: float) -> dict:

@@ -162,10 +162,13 @@ def test_a_drawn_7_is_read_as_7_with_every_picture(session):
 
 def test_a_stroke_in_progress_is_read_through_the_live_channel(session):
     """While the pen moves, the explorer asks its live channel (demo/live.py), not the queue, and
-    shows the light reading before the pen lifts; the pen-up goes through the queue, in full."""
+    shows the light reading before the pen lifts; the pen-up goes through the queue, in full. With
+    the BiLSTM chosen before drawing, its sections are laid out from the light reading: both
+    directions' heatmaps are there once the full one comes."""
     page = session.page
     clear(page)
-    page.wait_for_timeout(300)
+    page.get_by_label("BiLSTM", exact=True).check()
+    page.wait_for_timeout(500)
     before, queued = len(session.requests), session.queued_pen_down
     box = page.locator("#draw .ink canvas").bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.15)
@@ -177,8 +180,10 @@ def test_a_stroke_in_progress_is_read_through_the_live_channel(session):
     live = [url for url in session.requests[before:] if url.endswith("/component_server/")]
     assert len(live) >= 3 and session.queued_pen_down == queued
     page.mouse.up()
-    assert "LSTM reads a 1" in read_digit(page, "LSTM", 1)
-    clear(page)  # the tests after this one read the 7 again
+    assert "BiLSTM reads a 1" in read_digit(page, "BiLSTM", 1)
+    assert page.locator("#explorer canvas.heatmap").count() == 2
+    clear(page)  # the tests after this one read the 7 again, with the LSTM
+    page.get_by_label("LSTM", exact=True).check()
     draw(page, 7)
     read_digit(page, "LSTM", 7)
 

@@ -100,7 +100,7 @@ def test_light_payload_during_a_stroke_has_the_answers_only(reader):
     full = events.draw(reader, "canvas", canvas_value(7), "Both side by side")[1]
     for name in ("LSTM", "BiLSTM"):
         assert not light["readings"][name]["full"] and "states" not in light["readings"][name]
-        for key in ("digit", "first_led", "led_for_good", "image"):
+        for key in ("digit", "first_led", "led_for_good", "image", "directions"):
             assert light["readings"][name][key] == full["readings"][name][key]
         np.testing.assert_allclose(light["readings"][name]["probabilities"], full["readings"][name]["probabilities"], atol=2e-4)
     assert len(json.dumps(light)) < 8_000
