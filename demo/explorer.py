@@ -7,12 +7,27 @@ from pathlib import Path
 import gradio as gr
 
 STATIC = Path(__file__).resolve().parent / "static"
+# The page contract automated tests rely on (the status line, the row slider, Play) is in the
+# template; explorer.js fills in their texts in the page's language and builds the rest.
+TEMPLATE = """
+<div class="explorer">
+  <div id="status" role="status" aria-live="polite"></div>
+  <div class="controls">
+    <div id="row" class="row-control">
+      <label for="row-range"></label>
+      <input id="row-range" type="range" min="0" max="27" step="1" value="27">
+      <output for="row-range"></output>
+    </div>
+    <button id="play" type="button" aria-pressed="false"></button>
+  </div>
+</div>
+"""
 
 
 class Explorer(gr.HTML):
     def __init__(self, texts: dict | None = None, steps: dict | None = None, **kwargs):
         # Gradio rebuilds the component from its config to apply an update: keep what it passes.
-        kwargs.setdefault("html_template", '<div class="explorer"></div>')
+        kwargs.setdefault("html_template", TEMPLATE)
         kwargs.setdefault("css_template", (STATIC / "explorer.css").read_text())
         kwargs.setdefault("js_on_load", (STATIC / "explorer.js").read_text())
         super().__init__(texts=texts, steps=steps, **kwargs)

@@ -110,15 +110,15 @@ function columnsOf(reading, direction) {
 // The reading whose states are drawn: during a stroke, the last full one, shown faded.
 function withStates(reading) { return reading.full ? reading : view.kept[reading.name]; }
 
-// ---- the page's skeleton, built once
+// ---- the page's skeleton: the page contract (#status, #row, #play) comes in the template
+// (demo/explorer.py); the rest is built once
 const root = element.querySelector('.explorer');
-const status = make('div', {id: 'status', role: 'status', 'aria-live': 'polite'}, root);
-const controls = make('div', {class: 'controls'}, root);
-const rowBox = make('div', {id: 'row', class: 'row-control'}, controls);
-make('label', {for: 'row-range', text: T.row}, rowBox);
-const slider = make('input', {id: 'row-range', type: 'range', min: 0, max: LAST, step: 1, value: LAST}, rowBox);
-const rowText = make('output', {for: 'row-range'}, rowBox);
-const play = make('button', {id: 'play', type: 'button', 'aria-pressed': 'false', text: T.play}, controls);
+const status = root.querySelector('#status');
+const slider = root.querySelector('#row-range');
+const rowText = root.querySelector('#row output');
+const play = root.querySelector('#play');
+root.querySelector('#row label').textContent = T.row;
+play.textContent = T.play;
 const quantityBox = make('fieldset', {class: 'quantity'}, root);
 make('legend', {text: T.show}, quantityBox);
 const group = 'quantity-' + Math.random().toString(36).slice(2);  // one radio group per explorer
