@@ -8,9 +8,11 @@ During a stroke the canvas asks for a light payload (the input and the answer af
 at the stroke's end, and for uploads and examples, the full one adds row importance and every
 state. For a bidirectional model the states are those of the image cut after each row (one clock,
 see model.network.Trace), packed as a triangle: cut t, row s <= t at index t * (t + 1) // 2 + s.
+Those are 406 (cut, row) pairs, 0.3 MB of bytes, so they travel deflated (encode_cuts).
 """
 
 import base64
+import zlib
 
 import numpy as np
 
@@ -19,21 +21,70 @@ from model.network import GATE_NAMES, ROWS
 QUANTITIES = ("hidden", "cell", *GATE_NAMES)  # the order the explorer offers them in
 DECIMALS = 4
 TRIANGLE = np.tril_indices(ROWS)  # (cut, row) pairs with row <= cut, cut by cut
+# encode_cuts sends the pairs nearest the cut first (by distance t - s, then cut t), in groups of
+# distances up to each of these, a deflate block each: differences near the cut are larger.
+NEAREST_FIRST = np.lexsort((TRIANGLE[0], TRIANGLE[0] - TRIANGLE[1]))  # indices into TRIANGLE order
+DISTANCE_GROUPS = np.searchsorted((TRIANGLE[0] - TRIANGLE[1])[NEAREST_FIRST], (1, 2, 4, 8, 16, ROWS))
+
+
+def scaled_bytes(values: np.ndarray) -> tuple[np.ndarray, dict]:
+    """(bytes, {"shape", "low", "step"}): each value as `low + byte * step`."""
+    values = np.asarray(values, np.float64)
+    low, high = float(values.min()), float(values.max())
+    step = (high - low) / 255 or 1.0
+    return np.round((values - low) / step).astype(np.uint8), {"shape": list(values.shape), "low": low, "step": step}
 
 
 def encode(values: np.ndarray) -> dict:
     """An array as scaled bytes: {"shape", "low", "step", "bytes": base64}."""
-    values = np.asarray(values, np.float64)
-    low, high = float(values.min()), float(values.max())
-    step = (high - low) / 255 or 1.0
-    data = np.round((values - low) / step).astype(np.uint8)
-    return {"shape": list(values.shape), "low": low, "step": step, "bytes": base64.b64encode(data.tobytes()).decode("ascii")}
+    data, scale = scaled_bytes(values)
+    return {**scale, "bytes": base64.b64encode(data.tobytes()).decode("ascii")}
 
 
 def decode(encoded: dict) -> np.ndarray:
-    """What the browser reads back from encode's output (the tests use it)."""
-    data = np.frombuffer(base64.b64decode(encoded["bytes"]), np.uint8)
+    """What the browser reads back from encode's or encode_cuts' output (the tests use it)."""
+    data = np.frombuffer(base64.b64decode(encoded["bytes"]), np.uint8) if "bytes" in encoded else cut_bytes(encoded)
     return (encoded["low"] + data.astype(np.float64) * encoded["step"]).reshape(encoded["shape"])
+
+
+def differences(grid: np.ndarray) -> np.ndarray:
+    """(cuts, rows, 2 directions, units) bytes, zero below each cut, as differences (mod 256): first
+    from the same row of the previous cut, then of those from the row the same direction read
+    before (s - 1 forwards, s + 1 backwards). Neighbouring cuts differ little, most of all far
+    from the cut, and neighbouring rows change alike."""
+    across_cuts = grid.copy()
+    across_cuts[1:] -= grid[:-1]
+    result = across_cuts.copy()
+    result[:, 1:, 0] -= across_cuts[:, :-1, 0]
+    result[:, :-1, 1] -= across_cuts[:, 1:, 1]
+    return result
+
+
+def encode_cuts(values: np.ndarray) -> dict:
+    """(pairs in TRIANGLE order, 2 directions, units) as encode's scaled bytes, sent as their
+    `differences`, direction by direction, nearest the cut first, deflated (zlib) in base64:
+    {"shape", "low", "step", "deflated"}. Deflate's Huffman codes give the small differences few
+    bits; each group of distances gets codes of its own."""
+    data, scale = scaled_bytes(values)
+    grid = np.zeros((ROWS, ROWS, *data.shape[1:]), np.uint8)
+    grid[TRIANGLE] = data
+    sent = differences(grid)[TRIANGLE][NEAREST_FIRST]
+    packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_HUFFMAN_ONLY)  # LZ77 finds few repeats in them
+    blocks = [packer.compress(sent[start:end, direction].tobytes()) + packer.flush(zlib.Z_BLOCK)
+              for direction in range(data.shape[1]) for start, end in zip((0, *DISTANCE_GROUPS), DISTANCE_GROUPS)]
+    return {**scale, "deflated": base64.b64encode(b"".join(blocks) + packer.flush()).decode("ascii")}
+
+
+def cut_bytes(encoded: dict) -> np.ndarray:
+    """encode_cuts' bytes back in TRIANGLE order, summed up as the browser does (decodeCuts)."""
+    pairs, directions, units = encoded["shape"]
+    sent = np.frombuffer(zlib.decompress(base64.b64decode(encoded["deflated"])), np.uint8)
+    grid = np.zeros((ROWS, ROWS, directions, units), np.uint8)
+    grid[TRIANGLE[0][NEAREST_FIRST], TRIANGLE[1][NEAREST_FIRST]] = sent.reshape(directions, pairs, units).transpose(1, 0, 2)
+    grid[:, :, 0] = np.cumsum(grid[:, :, 0], axis=1, dtype=np.uint8)
+    grid[:, :, 1] = np.cumsum(grid[:, ::-1, 1], axis=1, dtype=np.uint8)[:, ::-1]
+    grid[np.triu_indices(ROWS, 1)] = 0  # the forward sums ran on below the cut
+    return np.cumsum(grid, axis=0, dtype=np.uint8)[TRIANGLE]
 
 
 def first_top_row(row_probabilities: np.ndarray) -> int:
@@ -96,7 +147,8 @@ def full(reading, config, unsure_below: float) -> dict:
         "directions": config.directions,
         "layers": config.num_layers,
         "cuts": reading.cut_hidden is not None,
-        "states": {name: encode(values) for name, values in states(reading).items()},
+        "states": {name: (encode_cuts if reading.cut_hidden is not None else encode)(values)
+                   for name, values in states(reading).items()},
     }
 
 

@@ -92,6 +92,8 @@ def test_bidirectional_payload_holds_the_states_of_every_cut(reader):
         expected = result.cut_cell[0, t, row].numpy()
         assert np.abs(decoded[t * (t + 1) // 2 + row] - expected).max() <= sent["states"]["cell"]["step"] / 2 + 1e-9
     np.testing.assert_allclose(sent["probabilities"], result.row_probabilities[0].numpy(), atol=5e-5)
+    size = len(json.dumps(value))
+    assert size <= 256_000, f"{size} bytes"
 
 
 def test_light_payload_during_a_stroke_has_the_answers_only(reader):

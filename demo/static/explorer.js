@@ -54,20 +54,49 @@ function colour(value, scale, signed) {
 function css(rgb) { return `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`; }
 
 // ---- the payload: scaled bytes back to numbers
-function decode(encoded) {
-  const bytes = atob(encoded.bytes);
+function base64Bytes(text) { return Uint8Array.from(atob(text), (c) => c.charCodeAt(0)); }
+function scaled(bytes, encoded) {
   const values = new Float32Array(bytes.length);
-  for (let k = 0; k < bytes.length; k++) values[k] = encoded.low + bytes.charCodeAt(k) * encoded.step;
+  for (let k = 0; k < bytes.length; k++) values[k] = encoded.low + bytes[k] * encoded.step;
   return values;
 }
+function decode(encoded) { return scaled(base64Bytes(encoded.bytes), encoded); }
 
-function prepare(name, sent) {
+// A bidirectional model's states on every cut (payload.encode_cuts): deflated differences, each
+// direction's pairs nearest the cut first. Summing them back along each cut's rows, in the order the
+// direction reads them, then from cut to cut, gives the bytes in the triangle order of stateAt.
+async function decodeCuts(encoded) {
+  const stream = new Blob([base64Bytes(encoded.deflated)]).stream().pipeThrough(new DecompressionStream('deflate'));
+  const sent = new Uint8Array(await new Response(stream).arrayBuffer());
+  const [pairs, directions, units] = encoded.shape;
+  const bytes = new Uint8Array(sent.length);  // a Uint8Array adds mod 256, as the differences were taken
+  const at = (t, row, d) => ((t * (t + 1) / 2 + row) * directions + d) * units;
+  let k = 0;
+  for (let d = 0; d < directions; d++) {
+    for (let distance = 0; distance < ROWS; distance++) {
+      for (let t = distance; t < ROWS; t++, k += units) bytes.set(sent.subarray(k, k + units), at(t, t - distance, d));
+    }
+  }
+  const add = (to, from) => { for (let j = 0; j < units; j++) bytes[to + j] += bytes[from + j]; };
+  for (let t = 0; t < ROWS; t++) {
+    for (let row = 1; row <= t; row++) {
+      add(at(t, row, 0), at(t, row - 1, 0));  // forwards: rows 0..t
+      add(at(t, t - row, 1), at(t, t - row + 1, 1));  // backwards: rows t..0
+    }
+    for (let row = 0; row < t; row++) {
+      for (let d = 0; d < directions; d++) add(at(t, row, d), at(t - 1, row, d));
+    }
+  }
+  return scaled(bytes, encoded);
+}
+
+async function prepare(name, sent) {
   const reading = {name: name, ...sent, image: decode(sent.image)};
   if (!sent.full) return reading;
   reading.states = {};
   reading.scale = {};
   for (const [quantity, encoded] of Object.entries(sent.states)) {
-    reading.states[quantity] = decode(encoded);
+    reading.states[quantity] = encoded.deflated ? await decodeCuts(encoded) : decode(encoded);
     const low = encoded.low, high = encoded.low + 255 * encoded.step;
     reading.scale[quantity] = Math.max(Math.abs(low), Math.abs(high)) || 1;
   }
@@ -801,16 +830,24 @@ document.addEventListener('keydown', (event) => {
   event.preventDefault();
 });
 
-function show(value = props.value || {}) {
-  element.explorerValue = value;
+// A value is drawn once its states are decoded, unless a newer one came meanwhile. Its full
+// readings are kept even then: the live channel's light readings draw their states.
+let valuesShown = 0;
+const keptAt = {};
+async function show(value = props.value || {}) {
+  const shown = ++valuesShown;
   const names = Object.keys(value.readings || {});
+  const prepared = await Promise.all(names.map((name) => prepare(name, value.readings[name])));
+  for (const reading of prepared) {
+    if (!reading.full || shown < (keptAt[reading.name] || 0)) continue;
+    view.kept[reading.name] = reading;
+    keptAt[reading.name] = shown;
+  }
+  if (shown !== valuesShown) return;
+  element.explorerValue = value;
   const before = Object.keys(view.readings).join();
   view.readings = {};
-  for (const name of names) {
-    const reading = prepare(name, value.readings[name]);
-    if (reading.full) view.kept[name] = reading;
-    view.readings[name] = reading;
-  }
+  for (const reading of prepared) view.readings[reading.name] = reading;
   if (names.join() !== before || models.querySelectorAll('section.model').length !== names.length) buildModels();
   if (view.unit && !view.readings[view.unit.model]) view.unit = null;
   if (names.length && Object.values(view.readings).every((r) => r.full)) view.steps = null;  // a new drawing
