@@ -91,6 +91,8 @@ class Trace:
     gates: (batch, rows, directions, 4, hidden) activations in GATE_NAMES order (LSTM only).
     row_probabilities: (batch, rows, classes) the answer after rows 0..t have been read.
     logits: (batch, classes) the answer after the whole image, equal to forward().
+    row_importance: (batch, rows) when asked for, the drop in the final answer's probability when
+        that row alone is blank.
     cut_hidden, cut_cell, cut_gates: bidirectional models only, the same as hidden, cell and gates
         for the image cut after each row: (batch, cuts, rows, directions, ...), where cut t holds
         rows 0..t (zeros below). Its answer is row_probabilities[:, t]; its backward direction
@@ -103,6 +105,7 @@ class Trace:
     gates: torch.Tensor | None
     row_probabilities: torch.Tensor
     logits: torch.Tensor
+    row_importance: torch.Tensor | None = None
     cut_hidden: torch.Tensor | None = None
     cut_cell: torch.Tensor | None = None
     cut_gates: torch.Tensor | None = None
@@ -138,39 +141,44 @@ def lstm_gates(rnn: nn.LSTM, layer: int, inputs: torch.Tensor, output: torch.Ten
 
     Every gate at step t depends only on the input at t and on h at the previous step of its
     direction, both known from nn.LSTM's output, so the gates come out of one matmul; only
-    the cell state needs its 28-step elementwise recurrence. With `lengths` (padded sequences,
-    zero output beyond each length) the rows beyond each length are zero and the backward
-    direction starts from a zero cell at each sequence's last row.
+    the cell state needs its 28-step elementwise recurrence, run for both directions at once.
+    With `lengths` (padded sequences, zero output beyond each length) the gates beyond each
+    length are zero, so the cells there stay zero and the backward direction starts from a zero
+    cell at each sequence's last row.
     Returns gates (batch, rows, directions, 4, hidden) and cells (batch, rows, directions, hidden).
     """
     batch, rows, _ = inputs.shape
-    hidden = rnn.hidden_size
-    gates, cells = [], []
-    for direction in range(2 if rnn.bidirectional else 1):
+    hidden, directions = rnn.hidden_size, 2 if rnn.bidirectional else 1
+    h = output.view(batch, rows, directions, hidden)
+    zero = h.new_zeros(batch, 1, hidden)
+    valid = None if lengths is None else torch.arange(rows, device=h.device) < lengths[:, None].to(h.device)
+    pre = []
+    for direction in range(directions):
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
-        h = output[..., direction * hidden : (direction + 1) * hidden]
-        zero = h.new_zeros(batch, 1, hidden)
         # previous state in reading order: forward reads t-1 before t, backward reads t+1.
-        h_prev = torch.cat([zero, h[:, :-1]], 1) if direction == 0 else torch.cat([h[:, 1:], zero], 1)
-        pre = F.linear(inputs, getattr(rnn, "weight_ih" + suffix), getattr(rnn, "bias_ih" + suffix))
-        pre = pre + F.linear(h_prev, getattr(rnn, "weight_hh" + suffix), getattr(rnn, "bias_hh" + suffix))
-        i, f, g, o = pre.view(batch, rows, 4, hidden).unbind(2)
-        i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
-        order = range(rows) if direction == 0 else range(rows - 1, -1, -1)
-        c = h.new_zeros(batch, hidden)
-        c_steps = [None] * rows
-        valid = None if lengths is None else (torch.arange(rows, device=h.device) < lengths[:, None].to(h.device))
-        for t in order:
-            c = f[:, t] * c + i[:, t] * g[:, t]
-            if valid is not None:
-                c = c * valid[:, t, None]
-            c_steps[t] = c
-        direction_gates = torch.stack([i, f, g, o], 2)
-        if valid is not None:
-            direction_gates = direction_gates * valid[:, :, None, None]
-        gates.append(direction_gates)
-        cells.append(torch.stack(c_steps, 1))
-    return torch.stack(gates, 2), torch.stack(cells, 2)
+        h_prev = torch.cat([zero, h[:, :-1, 0]], 1) if direction == 0 else torch.cat([h[:, 1:, 1], zero], 1)
+        x = inputs if valid is None else inputs[valid]  # padding has no gates: skip it
+        h_prev = h_prev if valid is None else h_prev[valid]
+        pre.append(F.linear(x, getattr(rnn, "weight_ih" + suffix), getattr(rnn, "bias_ih" + suffix))
+                   + F.linear(h_prev, getattr(rnn, "weight_hh" + suffix), getattr(rnn, "bias_hh" + suffix)))
+    pre = torch.stack(pre, 1).view(-1, directions, 4, hidden)
+    active = pre.sigmoid()
+    active[:, :, 2] = pre[:, :, 2].tanh()  # the candidate gate
+    gates = active.view(batch, rows, directions, 4, hidden) if valid is None else active.new_zeros(
+        batch, rows, directions, 4, hidden).index_put_((valid,), active)
+    i, f, g, _ = gates.unbind(3)
+    written = i * g
+    if directions == 2:  # the backward direction's rows in its reading order, to run beside the forward's
+        f, written = (torch.stack([x[:, :, 0], x[:, :, 1].flip(1)], 2) for x in (f, written))
+    c = h.new_zeros(batch, directions, hidden)
+    cells = []
+    for t in range(rows):
+        c = f[:, t] * c + written[:, t]
+        cells.append(c)
+    cells = torch.stack(cells, 1)
+    if directions == 2:
+        cells = torch.stack([cells[:, :, 0], cells[:, :, 1].flip(1)], 2)
+    return gates, cells
 
 
 def prefix_batch(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -181,6 +189,31 @@ def prefix_batch(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return repeated, lengths
 
 
+def blank_each_row(images: torch.Tensor) -> torch.Tensor:
+    """(batch, 28, 28) -> (batch, 28, 28, 28): copy r of each image has row r blanked."""
+    rows = images.shape[1]
+    copies = images.unsqueeze(1).repeat(1, rows, 1, 1)
+    copies[:, torch.arange(rows), torch.arange(rows)] = 0
+    return copies
+
+
+def run_packed(model: RowClassifier, sequences: torch.Tensor, lengths: torch.Tensor):
+    """`sequences` (n, rows, columns), each cut after its length, in one packed call per layer.
+
+    Returns the top layer's input and output, padded with zeros beyond each length,
+    (n, rows, features), and the answer of each sequence (n, classes).
+    """
+    layers = model.config.num_layers
+    packed = pack_padded_sequence(sequences, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    for layer in range(layers - 1):
+        packed, _ = run_layer(model.rnn, layer, packed)
+    top_input = pad_packed_sequence(packed, batch_first=True, total_length=ROWS)[0]
+    output, state = run_layer(model.rnn, layers - 1, packed)
+    h_n = state[0] if isinstance(state, tuple) else state  # (directions, n, hidden), unsorted back
+    logits = model.head(h_n.transpose(0, 1).reshape(sequences.shape[0], -1))
+    return top_input, pad_packed_sequence(output, batch_first=True, total_length=ROWS)[0], logits
+
+
 def every_cut(model: RowClassifier, images: torch.Tensor):
     """The model on each image cut after row t, for all 28 t in one packed call per layer.
 
@@ -188,16 +221,8 @@ def every_cut(model: RowClassifier, images: torch.Tensor):
     (batch * cuts, rows, features) with cut t at index batch_index * rows + t, the cut lengths,
     and the answer of each cut (batch, cuts, classes).
     """
-    layers = model.config.num_layers
     prefixes, lengths = prefix_batch(images)
-    packed = pack_padded_sequence(prefixes, lengths, batch_first=True, enforce_sorted=False)
-    for layer in range(layers - 1):
-        packed, _ = run_layer(model.rnn, layer, packed)
-    top_input = pad_packed_sequence(packed, batch_first=True, total_length=ROWS)[0]
-    output, state = run_layer(model.rnn, layers - 1, packed)
-    h_n = state[0] if isinstance(state, tuple) else state  # (directions, batch * cuts, hidden), unsorted back
-    logits = model.head(h_n.transpose(0, 1).reshape(prefixes.shape[0], -1))
-    top_output = pad_packed_sequence(output, batch_first=True, total_length=ROWS)[0]
+    top_input, top_output, logits = run_packed(model, prefixes, lengths)
     return top_input, top_output, lengths, logits.view(*images.shape[:2], CLASSES)
 
 
@@ -214,37 +239,53 @@ def row_logits(model: RowClassifier, images: torch.Tensor, top_output: torch.Ten
     return model.head(model.rnn(images)[0] if top_output is None else top_output)
 
 
+def layer_by_layer(rnn: nn.RNNBase, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(top layer's input, top layer's output) of a stacked RNN, each layer run once."""
+    top_input = images
+    for layer in range(rnn.num_layers - 1):
+        top_input = layer_output(rnn, layer, top_input)
+    return top_input, layer_output(rnn, rnn.num_layers - 1, top_input)
+
+
 @torch.no_grad()
-def trace(model: RowClassifier, images: torch.Tensor) -> Trace:
-    """Run `model` on (batch, 28, 28) images once and return everything the app shows."""
+def trace(model: RowClassifier, images: torch.Tensor, row_importance: bool = False) -> Trace:
+    """Run `model` on (batch, 28, 28) images once and return everything the app shows.
+
+    A bidirectional model runs once on every cut image (as every_cut); the last cut is the image.
+    With `row_importance`, the copies of each image with one row blanked run in the same call.
+    """
     model.eval()
     config, rnn = model.config, model.rnn
-    top_output, _ = rnn(images)
-    top_input = images  # the top layer reads the output of the layers below it
-    for layer in range(config.num_layers - 1):
-        top_input = layer_output(rnn, layer, top_input)
-    batch, rows, _ = images.shape
-    hidden = top_output.view(batch, rows, config.directions, config.hidden_size)
-
+    batch, rows, columns = images.shape
+    top = config.num_layers - 1
+    blanked = blank_each_row(images).view(-1, rows, columns) if row_importance else images[:0]
+    if config.bidirectional:  # one clock: at row t, everything is the model on the image cut after row t
+        prefixes, lengths = prefix_batch(images)
+        whole = torch.full((len(blanked),), rows)
+        top_input, top_output, logits = run_packed(model, torch.cat([prefixes, blanked]), torch.cat([lengths, whole]))
+        cuts = len(prefixes)
+        top_input, top_output, answers, blanked_answers = top_input[:cuts], top_output[:cuts], logits[:cuts], logits[cuts:]
+        answers = answers.view(batch, rows, CLASSES)
+    else:
+        lengths = None
+        top_input, top_output = layer_by_layer(rnn, torch.cat([images, blanked]))
+        blanked_answers = model.head(top_output[batch:, -1])
+        top_input, top_output = top_input[:batch], top_output[:batch]
+        answers = row_logits(model, images, top_output)
+    probabilities = answers.softmax(-1)
+    importance = None
+    if row_importance:  # how much the final answer's probability drops when that row is blank
+        final = answers[:, -1].argmax(1)
+        kept = probabilities[:, -1].gather(1, final[:, None])
+        blanked_probabilities = blanked_answers.softmax(-1).view(batch, rows, CLASSES)
+        importance = kept - blanked_probabilities.gather(2, final[:, None, None].expand(batch, rows, 1)).squeeze(2)
+    hidden = top_output.view(-1, rows, config.directions, config.hidden_size)
     gates = cell = None
     if config.cell == "lstm":
-        gates, cell = lstm_gates(rnn, config.num_layers - 1, top_input, top_output)
-
-    cut = {}
-    if config.bidirectional:  # one clock: at row t, everything is the model on the image cut after row t
-        cut_input, cut_output, lengths, answers = every_cut(model, images)
-        shape = (batch, rows, rows, config.directions)
-        cut["cut_hidden"] = cut_output.view(*shape, config.hidden_size)
-        if config.cell == "lstm":
-            cut_gates, cut_cell = lstm_gates(rnn, config.num_layers - 1, cut_input, cut_output, lengths)
-            cut["cut_gates"], cut["cut_cell"] = cut_gates.view(*shape, 4, -1), cut_cell.view(*shape, -1)
-    else:
-        answers = row_logits(model, images, top_output)
-    return Trace(
-        hidden=hidden,
-        cell=cell,
-        gates=gates,
-        row_probabilities=answers.softmax(-1),
-        logits=answers[:, -1],
-        **cut,
-    )
+        gates, cell = lstm_gates(rnn, top, top_input, top_output, lengths)
+    answered = {"row_probabilities": probabilities, "logits": answers[:, -1], "row_importance": importance}
+    if not config.bidirectional:
+        return Trace(hidden, cell, gates, **answered)
+    by_cut = [None if x is None else x.view(batch, rows, *x.shape[1:]) for x in (hidden, cell, gates)]
+    whole = [None if x is None else x[:, -1] for x in by_cut]  # the last cut is the whole image
+    return Trace(*whole, **answered, cut_hidden=by_cut[0], cut_cell=by_cut[1], cut_gates=by_cut[2])
