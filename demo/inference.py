@@ -55,6 +55,14 @@ class Reading:
         return int(self.probabilities.argmax())
 
 
+def blank_each_row(images: torch.Tensor) -> torch.Tensor:
+    """(batch, 28, 28) -> (batch, 28, 28, 28): copy r of each image has row r blanked."""
+    rows = images.shape[1]
+    copies = images.unsqueeze(1).repeat(1, rows, 1, 1)
+    copies[:, torch.arange(rows), torch.arange(rows)] = 0
+    return copies
+
+
 class Reader:
     """Holds the models resident on one device; a request moves only its 28x28 inputs."""
 
@@ -110,7 +118,13 @@ def _answers(model: RowClassifier, images: torch.Tensor, device: torch.device) -
 @on_gpu
 def _read(model: RowClassifier, images: torch.Tensor, device: torch.device) -> list[Reading]:
     with torch.inference_mode():
-        result = trace(model, images.to(device), row_importance=True).to("cpu")
+        x = images.to(device)
+        result = trace(model, x).to("cpu")
+        batch, rows, _ = x.shape
+        final = result.logits.argmax(1)
+        blanked = model(blank_each_row(x).view(batch * rows, rows, -1)).softmax(-1).view(batch, rows, -1).cpu()
+        kept = result.row_probabilities[:, -1].gather(1, final[:, None])
+        importance = kept - blanked.gather(2, final[:, None, None].expand(batch, rows, 1)).squeeze(2)
     readings = [
         Reading(
             image=images[i].numpy(),
@@ -120,14 +134,14 @@ def _read(model: RowClassifier, images: torch.Tensor, device: torch.device) -> l
                 gate: values.numpy() for gate, values in zip(GATE_NAMES, result.gates[i].unbind(2))
             },
             row_probabilities=result.row_probabilities[i].numpy(),
-            importance=result.row_importance[i].numpy(),
+            importance=importance[i].numpy(),
             cut_hidden=None if result.cut_hidden is None else result.cut_hidden[i].numpy(),
             cut_cell=None if result.cut_cell is None else result.cut_cell[i].numpy(),
             cut_gates=None if result.cut_gates is None else {
                 gate: values.numpy() for gate, values in zip(GATE_NAMES, result.cut_gates[i].unbind(3))
             },
         )
-        for i in range(len(images))
+        for i in range(batch)
     ]
     for reading in readings:
         for array in [reading.image, reading.hidden, reading.cell, reading.row_probabilities, reading.importance,

@@ -91,8 +91,6 @@ class Trace:
     gates: (batch, rows, directions, 4, hidden) activations in GATE_NAMES order (LSTM only).
     row_probabilities: (batch, rows, classes) the answer after rows 0..t have been read.
     logits: (batch, classes) the answer after the whole image, equal to forward().
-    row_importance: (batch, rows) when asked for, the drop in the final answer's probability when
-        that row alone is blank.
     cut_hidden, cut_cell, cut_gates: bidirectional models only, the same as hidden, cell and gates
         for the image cut after each row: (batch, cuts, rows, directions, ...), where cut t holds
         rows 0..t (zeros below). Its answer is row_probabilities[:, t]; its backward direction
@@ -105,7 +103,6 @@ class Trace:
     gates: torch.Tensor | None
     row_probabilities: torch.Tensor
     logits: torch.Tensor
-    row_importance: torch.Tensor | None = None
     cut_hidden: torch.Tensor | None = None
     cut_cell: torch.Tensor | None = None
     cut_gates: torch.Tensor | None = None
@@ -189,31 +186,6 @@ def prefix_batch(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return repeated, lengths
 
 
-def blank_each_row(images: torch.Tensor) -> torch.Tensor:
-    """(batch, 28, 28) -> (batch, 28, 28, 28): copy r of each image has row r blanked."""
-    rows = images.shape[1]
-    copies = images.unsqueeze(1).repeat(1, rows, 1, 1)
-    copies[:, torch.arange(rows), torch.arange(rows)] = 0
-    return copies
-
-
-def run_packed(model: RowClassifier, sequences: torch.Tensor, lengths: torch.Tensor):
-    """`sequences` (n, rows, columns), each cut after its length, in one packed call per layer.
-
-    Returns the top layer's input and output, padded with zeros beyond each length,
-    (n, rows, features), and the answer of each sequence (n, classes).
-    """
-    layers = model.config.num_layers
-    packed = pack_padded_sequence(sequences, lengths.cpu(), batch_first=True, enforce_sorted=False)
-    for layer in range(layers - 1):
-        packed, _ = run_layer(model.rnn, layer, packed)
-    top_input = pad_packed_sequence(packed, batch_first=True, total_length=ROWS)[0]
-    output, state = run_layer(model.rnn, layers - 1, packed)
-    h_n = state[0] if isinstance(state, tuple) else state  # (directions, n, hidden), unsorted back
-    logits = model.head(h_n.transpose(0, 1).reshape(sequences.shape[0], -1))
-    return top_input, pad_packed_sequence(output, batch_first=True, total_length=ROWS)[0], logits
-
-
 def every_cut(model: RowClassifier, images: torch.Tensor):
     """The model on each image cut after row t, for all 28 t in one packed call per layer.
 
@@ -221,8 +193,16 @@ def every_cut(model: RowClassifier, images: torch.Tensor):
     (batch * cuts, rows, features) with cut t at index batch_index * rows + t, the cut lengths,
     and the answer of each cut (batch, cuts, classes).
     """
+    layers = model.config.num_layers
     prefixes, lengths = prefix_batch(images)
-    top_input, top_output, logits = run_packed(model, prefixes, lengths)
+    packed = pack_padded_sequence(prefixes, lengths, batch_first=True, enforce_sorted=False)
+    for layer in range(layers - 1):
+        packed, _ = run_layer(model.rnn, layer, packed)
+    top_input = pad_packed_sequence(packed, batch_first=True, total_length=ROWS)[0]
+    output, state = run_layer(model.rnn, layers - 1, packed)
+    h_n = state[0] if isinstance(state, tuple) else state  # (directions, batch * cuts, hidden), unsorted back
+    logits = model.head(h_n.transpose(0, 1).reshape(prefixes.shape[0], -1))
+    top_output = pad_packed_sequence(output, batch_first=True, total_length=ROWS)[0]
     return top_input, top_output, lengths, logits.view(*images.shape[:2], CLASSES)
 
 
@@ -248,42 +228,24 @@ def layer_by_layer(rnn: nn.RNNBase, images: torch.Tensor) -> tuple[torch.Tensor,
 
 
 @torch.no_grad()
-def trace(model: RowClassifier, images: torch.Tensor, row_importance: bool = False) -> Trace:
+def trace(model: RowClassifier, images: torch.Tensor) -> Trace:
     """Run `model` on (batch, 28, 28) images once and return everything the app shows.
 
-    A bidirectional model runs once on every cut image (as every_cut); the last cut is the image.
-    With `row_importance`, the copies of each image with one row blanked run in the same call.
+    A bidirectional model runs once on every cut image (every_cut): the last cut is the image.
     """
     model.eval()
     config, rnn = model.config, model.rnn
-    batch, rows, columns = images.shape
-    top = config.num_layers - 1
-    blanked = blank_each_row(images).view(-1, rows, columns) if row_importance else images[:0]
+    batch, rows, _ = images.shape
     if config.bidirectional:  # one clock: at row t, everything is the model on the image cut after row t
-        prefixes, lengths = prefix_batch(images)
-        whole = torch.full((len(blanked),), rows)
-        top_input, top_output, logits = run_packed(model, torch.cat([prefixes, blanked]), torch.cat([lengths, whole]))
-        cuts = len(prefixes)
-        top_input, top_output, answers, blanked_answers = top_input[:cuts], top_output[:cuts], logits[:cuts], logits[cuts:]
-        answers = answers.view(batch, rows, CLASSES)
+        top_input, top_output, lengths, answers = every_cut(model, images)
     else:
-        lengths = None
-        top_input, top_output = layer_by_layer(rnn, torch.cat([images, blanked]))
-        blanked_answers = model.head(top_output[batch:, -1])
-        top_input, top_output = top_input[:batch], top_output[:batch]
-        answers = row_logits(model, images, top_output)
-    probabilities = answers.softmax(-1)
-    importance = None
-    if row_importance:  # how much the final answer's probability drops when that row is blank
-        final = answers[:, -1].argmax(1)
-        kept = probabilities[:, -1].gather(1, final[:, None])
-        blanked_probabilities = blanked_answers.softmax(-1).view(batch, rows, CLASSES)
-        importance = kept - blanked_probabilities.gather(2, final[:, None, None].expand(batch, rows, 1)).squeeze(2)
+        top_input, top_output = layer_by_layer(rnn, images)
+        lengths, answers = None, row_logits(model, images, top_output)
     hidden = top_output.view(-1, rows, config.directions, config.hidden_size)
     gates = cell = None
     if config.cell == "lstm":
-        gates, cell = lstm_gates(rnn, top, top_input, top_output, lengths)
-    answered = {"row_probabilities": probabilities, "logits": answers[:, -1], "row_importance": importance}
+        gates, cell = lstm_gates(rnn, config.num_layers - 1, top_input, top_output, lengths)
+    answered = {"row_probabilities": answers.softmax(-1), "logits": answers[:, -1]}
     if not config.bidirectional:
         return Trace(hidden, cell, gates, **answered)
     by_cut = [None if x is None else x.view(batch, rows, *x.shape[1:]) for x in (hidden, cell, gates)]

@@ -16,12 +16,12 @@ from benchmarks.app_speed import canvas_value, pen_ticks
 from demo import events, inference, live, ui
 from demo.canvas import EMPTY, MAX_POINTS, MAX_STROKES, SIZE, TOO_MANY, CanvasValue, InkCanvas, strokes_image, strokes_ink
 from demo.guard import Refused
-from demo.inference import MODEL_SLOTS, Reader
+from demo.inference import MODEL_SLOTS, Reader, blank_each_row
 from demo import payload
 from demo.payload import first_top_row, lead_rows
 from demo.sketches import Style, gallery, render
 from model.checkpoint import CheckpointError
-from model.network import GATE_NAMES, blank_each_row, trace
+from model.network import GATE_NAMES, trace
 from model.preprocess import to_mnist
 from model.step import unit_steps
 
