@@ -122,9 +122,14 @@ def _read(model: RowClassifier, images: torch.Tensor, device: torch.device) -> l
         result = trace(model, x).to("cpu")
         batch, rows, _ = x.shape
         final = result.logits.argmax(1)
-        blanked = model(blank_each_row(x).view(batch * rows, rows, -1)).softmax(-1).view(batch, rows, -1).cpu()
         kept = result.row_probabilities[:, -1].gather(1, final[:, None])
-        importance = kept - blanked.gather(2, final[:, None, None].expand(batch, rows, 1)).squeeze(2)
+        # Blanking a row that is blank already changes nothing (importance 0): that copy is not read.
+        inked = (images != 0).any(2)
+        image_of = inked.nonzero()[:, 0]  # the image each copy was made of
+        importance = torch.zeros(batch, rows)
+        if len(image_of):
+            blanked = model(blank_each_row(x)[inked.to(device)]).softmax(-1).cpu()
+            importance[inked] = kept[image_of, 0] - blanked.gather(1, final[image_of, None]).squeeze(1)
     readings = [
         Reading(
             image=images[i].numpy(),
