@@ -148,21 +148,24 @@ def lstm_gates(rnn: nn.LSTM, layer: int, inputs: torch.Tensor, output: torch.Ten
     hidden, directions = rnn.hidden_size, 2 if rnn.bidirectional else 1
     h = output.view(batch, rows, directions, hidden)
     zero = h.new_zeros(batch, 1, hidden)
-    valid = None if lengths is None else torch.arange(rows, device=h.device) < lengths[:, None].to(h.device)
+    # the (sequence, row) pairs within each length, flattened: padding has no gates to compute
+    within = torch.arange(batch * rows, device=h.device)
+    if lengths is not None:
+        within = within[(torch.arange(rows, device=h.device) < lengths[:, None].to(h.device)).flatten()]
+    x = inputs.reshape(batch * rows, -1).index_select(0, within)
     pre = []
     for direction in range(directions):
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
         # previous state in reading order: forward reads t-1 before t, backward reads t+1.
         h_prev = torch.cat([zero, h[:, :-1, 0]], 1) if direction == 0 else torch.cat([h[:, 1:, 1], zero], 1)
-        x = inputs if valid is None else inputs[valid]  # padding has no gates: skip it
-        h_prev = h_prev if valid is None else h_prev[valid]
         pre.append(F.linear(x, getattr(rnn, "weight_ih" + suffix), getattr(rnn, "bias_ih" + suffix))
-                   + F.linear(h_prev, getattr(rnn, "weight_hh" + suffix), getattr(rnn, "bias_hh" + suffix)))
+                   + F.linear(h_prev.view(batch * rows, hidden).index_select(0, within),
+                              getattr(rnn, "weight_hh" + suffix), getattr(rnn, "bias_hh" + suffix)))
     pre = torch.stack(pre, 1).view(-1, directions, 4, hidden)
     active = pre.sigmoid()
     active[:, :, 2] = pre[:, :, 2].tanh()  # the candidate gate
-    gates = active.view(batch, rows, directions, 4, hidden) if valid is None else active.new_zeros(
-        batch, rows, directions, 4, hidden).index_put_((valid,), active)
+    gates = active.new_zeros(batch * rows, directions, 4, hidden).index_copy_(0, within, active)
+    gates = gates.view(batch, rows, directions, 4, hidden)
     i, f, g, _ = gates.unbind(3)
     written = i * g
     if directions == 2:  # the backward direction's rows in its reading order, to run beside the forward's
