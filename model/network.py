@@ -112,19 +112,20 @@ class Trace:
 
 
 @functools.cache
-def single_layer(kind: type, input_size: int, hidden_size: int, bidirectional: bool) -> nn.RNNBase:
-    """A weightless one-layer RNN to run any layer of a stack with, through functional_call."""
-    return kind(input_size, hidden_size, bidirectional=bidirectional, batch_first=True, device="meta")
+def single_layer(rnn: nn.RNNBase, layer: int) -> nn.RNNBase:
+    """Layer `layer` of a stacked RNN as a one-layer RNN of its own, holding the same parameter
+    objects (so it follows the stack's weights, on any device). Built once per layer: running it is
+    cheaper than torch.func.functional_call, which swaps weights in and out on every call."""
+    features = rnn.input_size if layer == 0 else rnn.hidden_size * (2 if rnn.bidirectional else 1)
+    single = type(rnn)(features, rnn.hidden_size, bidirectional=rnn.bidirectional, batch_first=True, device="meta")
+    for name, _ in list(single.named_parameters()):
+        setattr(single, name, getattr(rnn, name.replace("_l0", f"_l{layer}")))
+    return single.eval()
 
 
 def run_layer(rnn: nn.RNNBase, layer: int, inputs: torch.Tensor | PackedSequence):
     """(output, state) of one layer of a stacked RNN, run on its own (eval mode: no dropout)."""
-    features = (inputs.data if isinstance(inputs, PackedSequence) else inputs).shape[-1]
-    single = single_layer(type(rnn), features, rnn.hidden_size, rnn.bidirectional)
-    weights = {
-        name: getattr(rnn, name.replace("_l0", f"_l{layer}")) for name, _ in single.named_parameters()
-    }
-    return torch.func.functional_call(single, weights, (inputs,))
+    return single_layer(rnn, layer)(inputs)
 
 
 def layer_output(rnn: nn.RNNBase, layer: int, inputs: torch.Tensor) -> torch.Tensor:
@@ -172,8 +173,8 @@ def lstm_gates(rnn: nn.LSTM, layer: int, inputs: torch.Tensor, output: torch.Ten
         f, written = (torch.stack([x[:, :, 0], x[:, :, 1].flip(1)], 2) for x in (f, written))
     c = h.new_zeros(batch, directions, hidden)
     cells = []
-    for t in range(rows):
-        c = f[:, t] * c + written[:, t]
+    for f_t, written_t in zip(f.unbind(1), written.unbind(1)):
+        c = f_t * c + written_t
         cells.append(c)
     cells = torch.stack(cells, 1)
     if directions == 2:
