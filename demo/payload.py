@@ -15,7 +15,7 @@ import base64
 import zlib
 
 import numpy as np
-from isal import isal_zlib
+from zlib_ng import zlib_ng
 
 from model.network import GATE_NAMES, ROWS
 
@@ -64,16 +64,16 @@ def differences(grid: np.ndarray) -> np.ndarray:
 
 def encode_cuts(values: np.ndarray) -> dict:
     """(pairs in TRIANGLE order, 2 directions, units) as encode's scaled bytes, sent as their
-    `differences`, direction by direction, nearest the cut first, deflated (zlib format, by
-    ISA-L: a few times faster than zlib) in base64: {"shape", "low", "step", "deflated"}.
-    Deflate's Huffman codes give the small differences few bits; each group of distances
-    gets codes of its own."""
+    `differences`, direction by direction, nearest the cut first, deflated in base64:
+    {"shape", "low", "step", "deflated"}. Deflate's Huffman codes give the small differences few
+    bits; each group of distances gets codes of its own (a block). zlib-ng writes the same
+    stream as zlib, faster."""
     data, scale = scaled_bytes(values)
     grid = np.zeros((ROWS, ROWS, *data.shape[1:]), np.uint8)
     grid[TRIANGLE] = data
     sent = np.ascontiguousarray(differences(grid)[NEAREST_FIRST].transpose(1, 0, 2))  # (directions, pairs, units)
-    packer = isal_zlib.compressobj(1, isal_zlib.DEFLATED, 15)
-    blocks = [packer.compress(direction[start:end]) + packer.flush(isal_zlib.Z_SYNC_FLUSH)
+    packer = zlib_ng.compressobj(9, zlib_ng.DEFLATED, 15, 9, zlib_ng.Z_HUFFMAN_ONLY)  # LZ77 finds few repeats here
+    blocks = [packer.compress(direction[start:end]) + packer.flush(zlib_ng.Z_BLOCK)
               for direction in sent for start, end in zip((0, *DISTANCE_GROUPS), DISTANCE_GROUPS)]
     return {**scale, "deflated": base64.b64encode(b"".join(blocks) + packer.flush()).decode("ascii")}
 
