@@ -15,7 +15,6 @@ import base64
 import zlib
 
 import numpy as np
-from zlib_ng import zlib_ng
 
 from model.network import GATE_NAMES, ROWS
 
@@ -66,14 +65,13 @@ def encode_cuts(values: np.ndarray) -> dict:
     """(pairs in TRIANGLE order, 2 directions, units) as encode's scaled bytes, sent as their
     `differences`, direction by direction, nearest the cut first, deflated in base64:
     {"shape", "low", "step", "deflated"}. Deflate's Huffman codes give the small differences few
-    bits; each group of distances gets codes of its own (a block). zlib-ng writes the same
-    stream as zlib, faster."""
+    bits; each group of distances gets codes of its own (a block)."""
     data, scale = scaled_bytes(values)
     grid = np.zeros((ROWS, ROWS, *data.shape[1:]), np.uint8)
     grid[TRIANGLE] = data
     sent = np.ascontiguousarray(differences(grid)[NEAREST_FIRST].transpose(1, 0, 2))  # (directions, pairs, units)
-    packer = zlib_ng.compressobj(9, zlib_ng.DEFLATED, 15, 9, zlib_ng.Z_HUFFMAN_ONLY)  # LZ77 finds few repeats here
-    blocks = [packer.compress(direction[start:end]) + packer.flush(zlib_ng.Z_BLOCK)
+    packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_HUFFMAN_ONLY)  # LZ77 finds few repeats here
+    blocks = [packer.compress(direction[start:end]) + packer.flush(zlib.Z_BLOCK)
               for direction in sent for start, end in zip((0, *DISTANCE_GROUPS), DISTANCE_GROUPS)]
     return {**scale, "deflated": base64.b64encode(b"".join(blocks) + packer.flush()).decode("ascii")}
 
