@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from demo.bounds import BoundedBody, clean_mcp_images
     from demo.inference import CHECKPOINTS, Reader
+    from demo.live import QUEUE_SIZE
     from demo.ui import CSS, THEME, build, page_translations
     from model.checkpoint import CheckpointError
 
@@ -104,10 +105,10 @@ def main(argv: list[str] | None = None) -> None:
     print(f"models loaded from {args.checkpoints or CHECKPOINTS} on {reader.device}")
     app = build(reader)
     # Events that run a model share demo.inference.MODEL_SLOTS (one per core); the default limit here
-    # covers the rest (saving a correction), per event listener. Beyond 64 waiting, a
+    # covers the rest (saving a correction), per event listener. Beyond QUEUE_SIZE (64) waiting, a
     # request is refused ("queue is full"). api_open=False: programs go through the queue too,
     # not round its limits by POSTing to /run/.
-    app.queue(default_concurrency_limit=2, max_size=64, api_open=False)
+    app.queue(default_concurrency_limit=2, max_size=QUEUE_SIZE, api_open=False)
     # Each session keeps its last input and canvas value (at most about 0.33 MB): at most 2,000
     # sessions are kept, the least recently used dropped first. No run history: nothing about
     # anyone's drawings is recorded, in the browser or elsewhere.

@@ -71,19 +71,23 @@ def stroke_arguments(client) -> Callable[[dict, str], list]:
     return arguments
 
 
-def live_channel(client) -> Callable[[httpx.Client, dict, str], dict]:
-    """(http client, canvas value, mode) -> the explorer's answer through its live channel, as the
-    page asks it: a POST to Gradio's component_server, in the client's session."""
+def live_channel(client) -> Callable[[httpx.Client, str, dict, str], dict]:
+    """(http client, session hash, canvas value, mode) -> the explorer's answer through its live
+    channel, as the page asks it: a POST to Gradio's component_server. An answer without readings
+    (the server busy, or the value refused) is raised as an error."""
     explorer = next(c["id"] for c in client.config["components"]
                     if "read_stroke" in (c.get("props", {}).get("server_fns") or []))
 
-    def ask(http: httpx.Client, value: dict, mode: str) -> dict:
+    def ask(http: httpx.Client, session: str, value: dict, mode: str) -> dict:
         body = {"data": {"canvas": value, "mode": mode}, "component_id": explorer, "fn_name": "read_stroke",
-                "session_hash": client.session_hash}
+                "session_hash": session}
         response = http.post("gradio_api/component_server/", content=json.dumps(body),
                              headers={"Content-Type": "application/json"})
         response.raise_for_status()
-        return response.json()
+        answer = response.json()
+        if not answer["readings"]:
+            raise RuntimeError(answer["problem"])
+        return answer
 
     return ask
 
@@ -249,7 +253,7 @@ def drawer(client, arguments, live, number: int, model: str, deadline: float, dr
             began, value = time.perf_counter(), ticks[due][1]
             try:
                 if value["drawing"]:
-                    outputs = live(http, value, model)
+                    outputs = live(http, client.session_hash, value, model)
                 else:
                     outputs = client.predict(*arguments(value, model), api_name="/stroke")
             except Exception as error:  # noqa: BLE001 (every failure is counted and reported, none stops the run)

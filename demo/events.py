@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from demo import payload
-from demo.canvas import strokes_ink
+from demo.canvas import canvas_problem, strokes_ink
 from demo.guard import Refused
 from demo.i18n import ENGLISH, TEXTS, text
 from demo.inference import Reader
@@ -111,8 +111,12 @@ def pen_down(value) -> bool:
 def draw(reader: Reader, source: str, value, mode: str, lang: str = ENGLISH) -> list:
     """A new canvas drawing or upload: [Shown, explorer payload]; light while the pen is down."""
     image, problem = prepare(source, value, lang)
-    shown = Shown(image, problem, source, value)
-    return shown_with(reader, shown, mode, light=source == "canvas" and pen_down(value))
+    shown, sent = shown_with(reader, Shown(image, problem, source, value), mode, light=source == "canvas" and pen_down(value))
+    if source == "canvas" and canvas_problem(value) is None:
+        # The explorer redraws only a value unlike the last one: a stroke that adds no ink still
+        # adds points, so the full reading at its end replaces the light ones shown while drawing.
+        sent["points"] = sum(map(len, value.get("strokes") or [])) // 2
+    return [shown, sent]
 
 
 def draw_example(reader: Reader, examples: list, index, mode: str, lang: str = ENGLISH) -> list:

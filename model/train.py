@@ -154,6 +154,8 @@ def main(argv=None) -> int:
                         "folder) to mix into training; repeatable")
     parser.add_argument("--out", type=Path, default=Path("checkpoints/model.pt"))
     args = parser.parse_args(argv)
+    if not 0 <= args.ema < 1:
+        parser.error(f"--ema {args.ema}: the moving average's decay is 0 (none) or more, and under 1")
     if args.threads:
         torch.set_num_threads(args.threads)
 

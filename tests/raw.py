@@ -47,16 +47,19 @@ def upload(url: str, name: str, content: bytes) -> dict:
     return {"path": path, "meta": {"_type": "gradio.FileData"}}
 
 
-def live(url: str, data: object, session: str = "raw0000001", timeout: float = 60) -> Answer:
-    """The explorer's live channel (demo/live.py) as the page asks it: a POST to Gradio's component_server."""
-    with urllib.request.urlopen(f"{url}config", timeout=timeout) as response:
-        explorer = next(c["id"] for c in json.load(response)["components"]
-                        if "read_stroke" in (c.get("props", {}).get("server_fns") or []))
-    body = {"data": data, "component_id": explorer, "fn_name": "read_stroke", "session_hash": session}
+def live(url: str, data: object, session: str = "raw0000001", fn_name: str = "read_stroke",
+         component_id: int | None = None, timeout: float = 60) -> Answer:
+    """The explorer's live channel (demo/live.py) as the page asks it: a POST to Gradio's
+    component_server, to the explorer (or `component_id`) and its function `fn_name`."""
+    if component_id is None:
+        with urllib.request.urlopen(f"{url}config", timeout=timeout) as response:
+            component_id = next(c["id"] for c in json.load(response)["components"]
+                                if "read_stroke" in (c.get("props", {}).get("server_fns") or []))
+    body = {"data": data, "component_id": component_id, "fn_name": fn_name, "session_hash": session}
     request = urllib.request.Request(f"{url}gradio_api/component_server/", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return Answer(response.status, "complete", json.load(response))
     except urllib.error.HTTPError as error:
-        return Answer(error.code, None, json.loads(error.read() or b"null"))
+        return Answer(error.code, None, error.read().decode(errors="replace"))

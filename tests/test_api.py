@@ -13,6 +13,7 @@ from PIL import Image
 
 from benchmarks.app_speed import api_client, canvas_value
 from demo.sketches import Style, render
+from tests import raw
 from tests.conftest import REPO
 
 
@@ -180,43 +181,39 @@ def test_request_bodies_are_bounded_before_they_are_read(app_url, drawings):
 
 def test_the_live_channel_reads_a_stroke_and_answers_junk_over_raw_http(app_url):
     """The explorer's live channel (demo/live.py), POSTed as an attacker would: the page's request
-    gets the light reading; junk, a wrong function or component, an unmeasured or oversized body get
-    a clear answer naming no server path; and the next stroke is still read."""
+    gets the light reading; junk, a value without `drawing: true`, another method's or component's
+    name, an unmeasured or oversized body get a clear answer naming no server path; and the next
+    stroke is still read."""
+    config = httpx.get(app_url + "config").json()
+    canvas = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "draw")
+    seven = {**canvas_value(7), "drawing": True}
+    answer = raw.live(app_url, {"canvas": seven, "mode": "Both side by side"})
+    assert answer.status == 200
+    readings = answer.data["readings"]
+    assert [(name, r["digit"], r["full"]) for name, r in readings.items()] == [("LSTM", 7, False), ("BiLSTM", 7, False)]
+    assert "states" not in readings["LSTM"] and len(answer.text) < 8_000  # light: the answer after each row
+
+    hostile = ["x", None, 7, [seven, "LSTM"], {"canvas": seven}, {"canvas": seven, "mode": "GRU"},
+               {"canvas": seven, "mode": ["LSTM"]}, {"canvas": seven, "mode": "LSTM", "extra": 1},
+               {"canvas": canvas_value(7), "mode": "LSTM"},  # a full reading is the queue's
+               {"canvas": {**seven, "drawing": "yes"}, "mode": "LSTM"},
+               {"canvas": {"strokes": "abc", "drawing": True}, "mode": "LSTM"},
+               {"canvas": {"strokes": [[1e308, 5, 6, 7]], "size": 10**9, "drawing": True}, "mode": "BiLSTM"},
+               {"canvas": {"strokes": [[1, 1]] * 201, "drawing": True}, "mode": "LSTM"},
+               {"canvas": "/etc/passwd", "mode": "LSTM"}]
+    for data in hostile:
+        refused = raw.live(app_url, data)
+        assert refused.status == 200, (data, refused)
+        assert refused.data["readings"] == {} and refused.data["problem"].startswith("Could not read that canvas"), (data, refused)
+        assert "/etc" not in refused.data["problem"] and "/work" not in refused.data["problem"]
+    assert raw.live(app_url, {"canvas": seven, "mode": "LSTM"}, fn_name="__init__").status == 404
+    assert raw.live(app_url, {"canvas": seven, "mode": "LSTM"}, component_id=canvas).status == 404  # the canvas has none
     with httpx.Client(base_url=app_url, timeout=60) as http:
-        config = http.get("config").json()
-        explorer = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "explorer")
-        canvas = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "draw")
-
-        def ask(data, fn_name="read_stroke", component_id=explorer, session="live00001"):
-            return http.post("gradio_api/component_server/", json={"data": data, "component_id": component_id,
-                                                                    "fn_name": fn_name, "session_hash": session})
-
-        seven = {**canvas_value(7), "drawing": True}
-        answer = ask({"canvas": seven, "mode": "Both side by side"})
-        assert answer.status_code == 200
-        readings = answer.json()["readings"]
-        assert [(name, r["digit"], r["full"]) for name, r in readings.items()] == [("LSTM", 7, False), ("BiLSTM", 7, False)]
-        assert "states" not in readings["LSTM"] and len(answer.content) < 8_000  # light: the answer after each row
-
-        hostile = ["x", None, 7, [seven, "LSTM"], {"canvas": seven}, {"canvas": seven, "mode": "GRU"},
-                   {"canvas": seven, "mode": ["LSTM"]}, {"canvas": seven, "mode": "LSTM", "extra": 1},
-                   {"canvas": {"strokes": "abc", "drawing": True}, "mode": "LSTM"},
-                   {"canvas": {"strokes": [[1e308, 5, 6, 7]], "size": 10**9, "drawing": True}, "mode": "BiLSTM"},
-                   {"canvas": {"strokes": [[1, 1]] * 201, "drawing": True}, "mode": "LSTM"},
-                   {"canvas": "/etc/passwd", "mode": "LSTM"}]
-        for data in hostile:
-            refused = ask(data)
-            assert refused.status_code == 200, (data, refused.text)
-            value = refused.json()
-            assert value["readings"] == {} and value["problem"].startswith("Could not read that canvas"), (data, value)
-            assert "/etc" not in value["problem"] and "/work" not in value["problem"]
-        assert ask({"canvas": seven, "mode": "LSTM"}, fn_name="__init__").status_code == 404
-        assert ask({"canvas": seven, "mode": "LSTM"}, component_id=canvas).status_code == 404  # the canvas has none
-        big = json.dumps({"data": {"canvas": {"strokes": [[1] * 400_000]}, "mode": "LSTM"}, "component_id": explorer,
+        big = json.dumps({"data": {"canvas": {"strokes": [[1] * 400_000]}, "mode": "LSTM"}, "component_id": canvas,
                           "fn_name": "read_stroke", "session_hash": "live00001"})
         oversized = http.post("gradio_api/component_server/", content=big, headers={"Content-Type": "application/json"})
         assert oversized.status_code == 413
         unmeasured = http.post("gradio_api/component_server/", content=iter([b'{"data": null}']),
                                headers={"Content-Type": "application/json"})
         assert unmeasured.status_code == 411
-        assert ask({"canvas": seven, "mode": "BiLSTM"}).json()["readings"]["BiLSTM"]["digit"] == 7
+    assert raw.live(app_url, {"canvas": seven, "mode": "BiLSTM"}).data["readings"]["BiLSTM"]["digit"] == 7

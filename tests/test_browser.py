@@ -182,6 +182,14 @@ def test_a_stroke_in_progress_is_read_through_the_live_channel(session):
     page.mouse.up()
     assert "BiLSTM reads a 1" in read_digit(page, "BiLSTM", 1)
     assert page.locator("#explorer canvas.heatmap").count() == 2
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.15)  # the same line again:
+    page.mouse.down()  # no new ink, the same full reading, which must still replace the light one
+    for k in range(1, 16):
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * (0.15 + 0.05 * k))
+        page.wait_for_timeout(100)
+    page.wait_for_function("() => document.querySelector('#status').innerText.includes('while you draw')", timeout=10_000)
+    page.mouse.up()
+    read_digit(page, "BiLSTM", 1)
     clear(page)  # the tests after this one read the 7 again, with the LSTM
     page.get_by_label("LSTM", exact=True).check()
     draw(page, 7)

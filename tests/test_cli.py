@@ -31,6 +31,8 @@ def test_train_then_evaluate(tmp_path):
                   "--drawn-per-digit", "20", "--val-drawn-per-digit", "5", "--extra-images", str(corrections),
                   "--extra-images", str(corrections / "9"), "--device", "cpu", "--out", str(out))
     assert trained.returncode == 2, trained.stdout  # 9/ holds drawings, not digit folders
+    refused = run("model.train", "--ema", "1", "--epochs", "1", "--out", str(out))
+    assert refused.returncode == 2 and "--ema 1.0: the moving average's decay is 0 (none) or more, and under 1" in refused.stderr
     assert trained.stderr.startswith(f"error: {corrections / '9'}: its subfolders must be named by digit")
     trained = run("model.train", "--cell", "gru", "--hidden-size", "16", "--num-layers", "2", "--dropout", "0.1",
                   "--bidirectional", "--epochs", "2", "--batch-size", "256", "--lr", "0.01", "--seed", "3",
@@ -42,7 +44,7 @@ def test_train_then_evaluate(tmp_path):
     assert "epoch 2/2: " in trained.stderr and "batch" in trained.stderr and "loss=" in trained.stderr  # tqdm's bar
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["data"]["extra_images"] == {str(corrections): 2} and card["data"]["generated_drawings"] == 200
-    assert card["training"]["drawn"] == 0.25 and 0.3 <= card["unsure_below"] < 1
+    assert card["training"]["drawn"] == 0.25 and card["training"]["ema"] == 0.998 and 0.3 <= card["unsure_below"] < 1
     assert card["config"] == {"cell": "gru", "hidden_size": 16, "num_layers": 2, "dropout": 0.1, "bidirectional": True}
     assert card["epochs"] == 2 and len(card["history"]["train_loss"]) == 2
     assert 0.1 < card["mnist_test_accuracy"] <= 1 and card["data"]["test_images"] == 10_000

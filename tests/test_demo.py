@@ -138,7 +138,17 @@ def test_inspect_gives_one_units_exact_step(reader):
 def test_empty_and_cleared_canvas_say_nothing_is_drawn(reader):
     for value in (EMPTY, {"strokes": []}, None, {"size": 280, "brush": 18, "strokes": [[]]}):
         shown, sent = events.draw(reader, "canvas", value, "LSTM")
-        assert sent == {"mode": "LSTM", "nothing_drawn": True, "problem": events.NOTHING_DRAWN, "readings": {}} and shown.image is None
+        assert sent.pop("points", 0) == 0 and shown.image is None
+        assert sent == {"mode": "LSTM", "nothing_drawn": True, "problem": events.NOTHING_DRAWN, "readings": {}}
+
+
+def test_a_stroke_that_adds_no_ink_still_changes_the_explorers_value(reader):
+    """The page redraws the explorer only for a value unlike the last: retracing part of a stroke
+    reads the same, but its value differs (its points), so its full reading replaces the light one."""
+    seven = canvas_value(7)
+    retraced = {**seven, "strokes": [*seven["strokes"], seven["strokes"][0][:8]]}
+    first, again = events.draw(reader, "canvas", seven, "LSTM")[1], events.draw(reader, "canvas", retraced, "LSTM")[1]
+    assert first["readings"] == again["readings"] and first != again
 
 
 @pytest.mark.parametrize(
@@ -383,25 +393,26 @@ def test_a_hostile_canvas_size_or_brush_is_drawn_at_the_canvas_size():
 
 
 def test_the_live_channel_is_bounded_like_the_queue(reader):
-    """demo.live: at most `slots` asks run at once; when `most_waiting` already wait, the next is
-    turned away at once with a 'busy' answer, not queued; a slot given back lets the waiting one in."""
-    slots = live.Slots(slots=1, most_waiting=1)
-    read_stroke = live.stroke_reader(reader, slots)
-    assert slots.take()  # one ask is running
-    waiting = threading.Thread(target=slots.take, daemon=True)
-    waiting.start()
-    while slots.waiting == 0:
-        time.sleep(0.01)
-    answers = []
-    turned_away = threading.Thread(daemon=True, target=lambda: answers.append(json.loads(
-        read_stroke({"canvas": {**canvas_value(7), "drawing": True}, "mode": "LSTM"}).body)))
-    turned_away.start()
-    turned_away.join(timeout=5)
-    assert not turned_away.is_alive(), "a full line queued the ask instead of turning it away"
-    assert answers[0]["readings"] == {} and answers[0]["problem"].startswith("The server is busy")
-    slots.give()
-    waiting.join(timeout=5)
-    assert not waiting.is_alive() and slots.waiting == 0
-    slots.give()
-    light = json.loads(read_stroke({"canvas": {**canvas_value(7), "drawing": True}, "mode": "BiLSTM"}).body)
-    assert light["readings"]["BiLSTM"]["digit"] == 7 and not light["readings"]["BiLSTM"]["full"]
+    """demo.live: at most `slots` asks run at once; when `most_waiting` already wait (on the event
+    loop, holding no thread), the next is turned away at once with a 'busy' answer; a slot given
+    back lets the waiting one in. Only strokes in progress are read there, and only light."""
+    seven = {"canvas": {**canvas_value(7), "drawing": True}, "mode": "BiLSTM"}
+
+    async def scenario():
+        slots = live.Slots(slots=1, most_waiting=1)
+        read_stroke = live.stroke_reader(reader, slots)
+        release = threading.Event()
+        running = asyncio.ensure_future(slots.run(release.wait))  # holds the one slot
+        await asyncio.sleep(0.1)
+        waiting = asyncio.ensure_future(slots.run(lambda: "ran"))
+        await asyncio.sleep(0.1)
+        busy = json.loads((await asyncio.wait_for(read_stroke(seven), timeout=5)).body)
+        assert busy["readings"] == {} and busy["problem"].startswith("The server is busy")
+        release.set()
+        assert await running and await waiting == "ran"
+        light = json.loads((await read_stroke(seven)).body)
+        assert light["readings"]["BiLSTM"]["digit"] == 7 and not light["readings"]["BiLSTM"]["full"]
+        lifted = json.loads((await read_stroke({**seven, "canvas": canvas_value(7)})).body)  # no `drawing: true`
+        assert lifted["readings"] == {} and "a live reading needs" in lifted["problem"]
+
+    asyncio.run(scenario())

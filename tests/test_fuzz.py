@@ -237,7 +237,8 @@ def test_the_canvas_event_refuses_values_over_its_bounds(guarded_app):
         answer = raw.call(url, "stroke", [value, "LSTM"])
         assert answer.event == "complete" and answer.data[1]["problem"] == f"Could not read that canvas: {problem}", value
         assert answer.data[1]["readings"] == {}
-        answer = raw.live(url, {"canvas": value, "mode": "LSTM"})  # the explorer's live channel: the same bounds
+        pen_down = {**value, "drawing": True} if isinstance(value, dict) else value
+        answer = raw.live(url, {"canvas": pen_down, "mode": "LSTM"})  # the explorer's live channel: the same bounds
         assert answer.status == 200 and answer.data["problem"] == f"Could not read that canvas: {problem}", value
         assert answer.data["readings"] == {}
     assert raw.call(url, "stroke", [canvas_value(7), "BiLSTM"]).data[1]["readings"]["BiLSTM"]["digit"] == 7

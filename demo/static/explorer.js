@@ -871,7 +871,9 @@ async function askLive() {
   live.asking = true;
   try {
     const value = await server.read_stroke({canvas: canvas, mode: (props.value || {}).mode || 'LSTM'});
-    if (pen === live.pen) show(value);
+    // An answer without readings (busy, or a refused value) leaves the last one on screen: the
+    // stroke's end says why, through the queue.
+    if (pen === live.pen && Object.keys(value.readings || {}).length) show(value);
   } catch (error) {
     // The stroke's end is read through the queue in any case: a lost live answer only skips a frame.
   } finally {
