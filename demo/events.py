@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from demo import payload
-from demo.canvas import canvas_problem, strokes_ink
+from demo.canvas import strokes_ink
 from demo.guard import Refused
 from demo.i18n import ENGLISH, TEXTS, text
 from demo.inference import Reader
@@ -112,7 +112,7 @@ def draw(reader: Reader, source: str, value, mode: str, lang: str = ENGLISH) -> 
     """A new canvas drawing or upload: [Shown, explorer payload]; light while the pen is down."""
     image, problem = prepare(source, value, lang)
     shown, sent = shown_with(reader, Shown(image, problem, source, value), mode, light=source == "canvas" and pen_down(value))
-    if source == "canvas" and canvas_problem(value) is None:
+    if source == "canvas" and image is not None:  # a canvas value that was read, so valid
         # The explorer redraws only a value unlike the last one: a stroke that adds no ink still
         # adds points, so the full reading at its end replaces the light ones shown while drawing.
         sent["points"] = sum(map(len, value.get("strokes") or [])) // 2

@@ -1,14 +1,16 @@
 """The canvas's live channel: the light reading of a stroke in progress, without the queue.
 
-While the pen moves the page asks for a reading every 100 ms. Through Gradio's queue each ask cost
-about 15 ms of server CPU (the queue, its SSE stream, session state, ten outputs), for 0.3 ms of
-LSTM. The explorer asks instead through a server function of its gr.HTML (Gradio's POST
-/gradio_api/component_server): one JSON request and answer, run in Gradio's thread pool. The stroke's
-end, uploads and examples still go through the queue's events, which keep the session's state.
+While the pen moves the page asks for a reading every 100 ms. Through Gradio's queue each ask
+carries the queue's own work (its SSE stream, session state, the event's outputs) around a model
+that answers in under a millisecond. The explorer asks instead through a server function of its
+gr.HTML (Gradio's POST /gradio_api/component_server): one JSON request and one JSON answer. The
+stroke's end, uploads and examples still go through the queue's events, which keep the session's
+state. `python -m benchmarks.load --draw` measures both ways of drawing.
 
 It is bounded like those events: MODEL_SLOTS asks run at once (slots of its own, beside the
-queue's), at most QUEUE_SIZE wait, and a request body is bounded by demo.bounds before it is read. What it reads is validated by the same
-code as the canvas's event (events.draw), so a hostile value gets the same answer there and here.
+queue's), at most QUEUE_SIZE wait, and a request body is bounded by demo.bounds before it is read.
+What it reads is validated by the same code as the canvas's event (events.draw), so a hostile
+value gets the same answer there and here.
 """
 
 import json
