@@ -15,11 +15,12 @@ Drawing (`--draw`): users draw as the page sends strokes. The pen moves at PEN_S
 moves, the growing stroke list goes out when 100 ms have passed since the last send, through the
 explorer's live channel (demo/live.py), and again at pen-up, through the canvas's event
 (demo/canvas.py's rule); the next request goes out only once the last is answered, with the newest
-value (as the page does); 2 s pass between digits. For each number of users it
-prints the stroke latency p50 / p99, the share of 100 ms ticks answered fresh (a tick is stale
+value (as the page does); 2 s pass between digits. First it prints what the server costs for
+10 s with nobody there (CPU time, and how often its threads wake). Then for each number of users
+it prints the stroke latency p50 / p99, the share of 100 ms ticks answered fresh (a tick is stale
 when a newer one replaced it while a request was in flight, so it was never sent), and the
-server's CPU time per stroke request, from /proc/<pid>/stat. Only the stroke endpoint's inputs
-and answer are read from the app's own config and outputs, so any outputs will do.
+server's CPU time per stroke request, from /proc/<pid>/stat. Only the stroke endpoint's inputs,
+its answer and the live route are read from the app's own config and outputs, so any outputs will do.
 """
 
 import argparse
@@ -71,17 +72,15 @@ def stroke_arguments(client) -> Callable[[dict, str], list]:
     return arguments
 
 
-def live_channel(client) -> Callable[[httpx.Client, str, dict, str], dict]:
-    """(http client, session hash, canvas value, mode) -> the explorer's answer through its live
-    channel, as the page asks it: a POST to Gradio's component_server. An answer without readings
-    (the server busy, or the value refused) is raised as an error."""
-    explorer = next(c["id"] for c in client.config["components"]
-                    if "read_stroke" in (c.get("props", {}).get("server_fns") or []))
+def live_channel(client) -> Callable[[httpx.Client, dict, str], dict]:
+    """(http client, canvas value, mode) -> the explorer's answer through its live channel, as the
+    page asks it: a POST to the route its config names. An answer without readings (the server
+    busy, or the value refused) is raised as an error."""
+    route = next(c["props"]["props"]["live"] for c in client.config["components"]
+                 if "live" in (c.get("props", {}).get("props") or {}))
 
-    def ask(http: httpx.Client, session: str, value: dict, mode: str) -> dict:
-        body = {"data": {"canvas": value, "mode": mode}, "component_id": explorer, "fn_name": "read_stroke",
-                "session_hash": session}
-        response = http.post("gradio_api/component_server/", content=json.dumps(body),
+    def ask(http: httpx.Client, value: dict, mode: str) -> dict:
+        response = http.post(route.lstrip("/"), content=json.dumps({"canvas": value, "mode": mode}),
                              headers={"Content-Type": "application/json"})
         response.raise_for_status()
         answer = response.json()
@@ -136,6 +135,26 @@ class Load:
     @property
     def requests(self) -> int:
         return sum(map(len, self.latencies.values())) + len(self.errors)
+
+
+def wakeups(pid: int) -> int:
+    """How many times the process's threads have gone to sleep and woken since they started
+    (voluntary context switches, from /proc/<pid>/task/*/status)."""
+    count = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        try:
+            count += int(next(line for line in status.read_text().splitlines()
+                              if line.startswith("voluntary_ctxt_switches")).split()[1])
+        except (FileNotFoundError, ProcessLookupError):  # a thread that ended meanwhile
+            continue
+    return count
+
+
+def idle_cost(pid: int, seconds: float = 10.0) -> tuple[float, float]:
+    """(CPU seconds, wake-ups) a second of the server while nobody uses it."""
+    cpu, woken = cpu_seconds(pid), wakeups(pid)
+    time.sleep(seconds)
+    return (cpu_seconds(pid) - cpu) / seconds, (wakeups(pid) - woken) / seconds
 
 
 def rss_mb(pid: int) -> float:
@@ -253,7 +272,7 @@ def drawer(client, arguments, live, number: int, model: str, deadline: float, dr
             began, value = time.perf_counter(), ticks[due][1]
             try:
                 if value["drawing"]:
-                    outputs = live(http, client.session_hash, value, model)
+                    outputs = live(http, value, model)
                 else:
                     outputs = client.predict(*arguments(value, model), api_name="/stroke")
             except Exception as error:  # noqa: BLE001 (every failure is counted and reported, none stops the run)
@@ -297,19 +316,31 @@ def draw_phase(url: str, pid: int, users: int, seconds: float, model: str, every
     return drawing
 
 
+@dataclass
+class Idle:
+    """The server with nobody there: its CPU seconds and its threads' wake-ups, a second."""
+
+    cpu: float
+    wakeups: float
+
+
 def run_drawing(users: list[int], seconds: float, model: str = "LSTM", every: float | None = None,
-                report=print) -> list[Drawing]:
-    """One server; for each number of users, a phase of `seconds` in which they all draw."""
+                idle_seconds: float = 10.0, report=print) -> tuple[Idle, list[Drawing]]:
+    """One server: first `idle_seconds` with nobody there, then for each number of users a phase of
+    `seconds` in which they all draw."""
     seconds = min(seconds, MAX_SECONDS)
     with tempfile.TemporaryDirectory() as work, local_app(env={"GRADIO_TEMP_DIR": str(Path(work) / "gradio")}) as (url, server):
         report(f"users draw with the {model} shown, {seconds:.0f} s per row, against {url}")
+        time.sleep(2)  # the server's own start-up work
+        idle = Idle(*idle_cost(server.pid, idle_seconds))
+        report(f"with nobody there, the server takes {idle.cpu:.3f} CPU seconds and wakes {idle.wakeups:.0f} times a second")
         phases = []
         for count in users:
             phases.append(draw_phase(url, server.pid, min(count, MAX_CLIENTS), seconds, model, every or seconds, report))
             if len(phases) == 1:
                 report(TABLE_HEADER)
             report(phases[-1].row())
-    return phases
+    return idle, phases
 
 
 def memory_line(drawing: Drawing) -> str:
@@ -347,7 +378,7 @@ def main() -> None:
     parser.add_argument("--model", default="LSTM", choices=MODELS + ("Both side by side",), help="with --draw")
     args = parser.parse_args()
     if args.draw:
-        phases = run_drawing(args.users, args.seconds, args.model, args.every)
+        _, phases = run_drawing(args.users, args.seconds, args.model, args.every)
         for phase in phases:
             if args.every:  # sampled through the run, not only at its end
                 print(f"{phase.users} users: " + memory_line(phase))

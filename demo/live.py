@@ -2,28 +2,33 @@
 
 While the pen moves the page asks for a reading every 100 ms. Through Gradio's queue each ask
 carries the queue's own work (its SSE stream, session state, the event's outputs) around a model
-that answers in under a millisecond. The explorer asks instead through a server function of its
-gr.HTML (Gradio's POST /gradio_api/component_server): one JSON request and one JSON answer. The
-stroke's end, uploads and examples still go through the queue's events, which keep the session's
-state. `python -m benchmarks.load --draw` measures both ways of drawing.
+that answers in under a millisecond. The explorer asks instead with one POST to LIVE_PATH, a
+route of Gradio's own FastAPI app that app.py adds first (app_kwargs' routes): one JSON request,
+one JSON answer, no session. (gr.HTML's server functions go through Gradio's component_server
+route, which also finds the route among Gradio's others, makes or finds a session and validates
+the body with pydantic: README's "Many people drawing at once" compares the two.) The stroke's end, uploads and examples still go through the
+queue's events, which keep the session's state. `python -m benchmarks.load --draw` measures both
+ways of drawing.
 
 It is bounded like those events: MODEL_SLOTS asks run at once (slots of its own, beside the
-queue's), at most QUEUE_SIZE wait, and a request body is bounded by demo.bounds before it is read.
-What it reads is validated by the same code as the canvas's event (events.draw), so a hostile
+queue's), at most QUEUE_SIZE wait, and demo.bounds refuses a body over its limit before it is
+read. What it reads is validated by the same code as the canvas's event (events.draw), so a hostile
 value gets the same answer there and here.
 """
 
 import json
 
 import anyio
-import gradio as gr
+from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from demo import events
 from demo.guard import Refused
 from demo.i18n import language, text
 from demo.inference import MODEL_SLOTS, Reader
 
+LIVE_PATH = "/live/stroke"
 QUEUE_SIZE = 64  # asks waiting beyond this are turned away, here and in app.py's queue
 
 
@@ -45,24 +50,34 @@ class Slots:
 
 
 def answer(value: dict) -> Response:
+    # json.dumps of plain numbers: FastAPI's generic encoder would take longer than the LSTM.
     return Response(json.dumps(value, separators=(",", ":")), media_type="application/json")
 
 
-def stroke_reader(reader: Reader, slots: Slots | None = None):
-    """The explorer's server function: {"canvas": a canvas value with "drawing": true, "mode": one
-    of events.MODES} -> the explorer's light payload for it, as a JSON response (FastAPI's generic
-    encoder would take longer than the LSTM over a payload of plain numbers). Async, so that asks
-    waiting for a slot hold none of the threads Gradio's queue and routes run on."""
+def asked_canvas(body: bytes) -> tuple[object, str]:
+    """(canvas value, mode) of a request body {"canvas": a canvas value with "drawing": true,
+    "mode": one of events.MODES}; (Refused, "LSTM") for anything else."""
+    try:
+        asked = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested deeper than Python's stack
+        asked = None
+    if not isinstance(asked, dict) or set(asked) != {"canvas", "mode"} or not isinstance(asked["mode"], str) \
+            or asked["mode"] not in events.MODES or not events.pen_down(asked["canvas"]):
+        return None, "LSTM"
+    return asked["canvas"], asked["mode"]
+
+
+def stroke_route(reader: Reader, slots: Slots | None = None) -> Route:
+    """The route POST LIVE_PATH: a body asked_canvas reads -> the explorer's light payload for it,
+    as JSON; a body it refuses, or an ask the full line turns away, gets the payload's problem."""
     slots = slots or Slots()
 
-    async def read_stroke(asked, request: gr.Request = None):
+    async def read_stroke(request: Request) -> Response:
         lang = language(request)
-        if not isinstance(asked, dict) or set(asked) != {"canvas", "mode"} or not isinstance(asked["mode"], str) \
-                or asked["mode"] not in events.MODES or not events.pen_down(asked["canvas"]):
-            value, mode = Refused(text(lang, "live_request")), "LSTM"
-        else:
-            value, mode = asked["canvas"], asked["mode"]
+        value, mode = asked_canvas(await request.body())
+        if value is None:
+            value = Refused(text(lang, "live_request"))
         read = await slots.run(lambda: answer(events.draw(reader, "canvas", value, mode, lang)[1]))
         return read or answer(events.explorer_value(reader, events.Shown(problem=text(lang, "busy")), mode))
 
-    return read_stroke
+    return Route(LIVE_PATH, read_stroke, methods=["POST"])

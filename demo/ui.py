@@ -17,7 +17,7 @@ from demo.explorer import Explorer
 from demo.guard import Blocks
 from demo.i18n import TEXTS, every_language, language, page, text, translations
 from demo.inference import MODEL_SLOTS, Reader
-from demo.live import stroke_reader
+from demo.live import LIVE_PATH
 from demo.sketches import gallery
 from model.data import data_root
 
@@ -103,7 +103,7 @@ def build(reader: Reader) -> gr.Blocks:
                                           object_fit="contain", allow_preview=False, interactive=False)
             with gr.Column(scale=3, min_width=320):
                 explorer = Explorer(every_language("explorer"), value=events.explorer_value(reader, events.Shown(), "LSTM"),
-                                    server_functions=[stroke_reader(reader)], elem_id="explorer")
+                                    live=LIVE_PATH, elem_id="explorer")
                 feedback_controls(shown)
         with gr.Row():
             for name in reader.models:

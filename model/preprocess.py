@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageOps
 
 SIDE = 28
 BOX = 20  # MNIST's longer side of the ink's bounding box
@@ -156,14 +156,24 @@ def _fit(ink: np.ndarray, longer: int) -> np.ndarray:
     return _resize(ink, max(1, round(height * scale)), max(1, round(width * scale)))
 
 
+def _square_pass(values: np.ndarray, reduce: np.ufunc) -> np.ndarray:
+    """One 3x3 max (reduce=np.maximum) or min (np.minimum) filter, its window clipped at the edges,
+    as a pass of three along each axis. PIL's MaxFilter and MinFilter sort every window: 7x slower."""
+    for axis in (0, 1):
+        before, values = values, values.copy()
+        new, old = np.swapaxes(values, 0, axis), np.swapaxes(before, 0, axis)  # views: the pass runs along axis 0
+        reduce(new[1:], old[:-1], out=new[1:])
+        reduce(new[:-1], old[1:], out=new[:-1])
+    return values
+
+
 def _morph(ink: np.ndarray, radius: int) -> np.ndarray:
     """Grow (radius > 0) or shrink (radius < 0) strokes by |radius| pixels on each side: |radius|
-    passes of a 3x3 max or min filter, the same as one (2|radius|+1)-square filter at linear cost."""
-    picture = Image.fromarray(np.pad(ink, abs(radius) + 1).astype(np.float32), mode="F")
-    step = ImageFilter.MaxFilter(3) if radius > 0 else ImageFilter.MinFilter(3)
+    passes of a 3x3 max or min filter, the same as one (2|radius|+1)-square filter."""
+    picture = np.pad(ink, abs(radius) + 1).astype(np.float32)
     for _ in range(abs(radius)):
-        picture = picture.filter(step)
-    return np.asarray(picture)
+        picture = _square_pass(picture, np.maximum if radius > 0 else np.minimum)
+    return picture
 
 
 def _safe_erosion(ink: np.ndarray, most: int) -> int:
@@ -171,10 +181,9 @@ def _safe_erosion(ink: np.ndarray, most: int) -> int:
     eroded away, however wide its strokes look (a lone dot scaled up looks like one wide stroke)."""
     solid = np.pad(ink, 1) > 0.5
     keep = 0.4 * solid.sum()
-    picture = Image.fromarray(solid.astype(np.uint8) * 255)
     for radius in range(most):
-        picture = picture.filter(ImageFilter.MinFilter(3))
-        if (np.asarray(picture) > 0).sum() < keep:
+        solid = _square_pass(solid, np.minimum)
+        if solid.sum() < keep:
             return radius
     return most
 

@@ -1,10 +1,13 @@
 """The app's API in plain HTTP, as any program (or attacker) can call it without gradio_client:
-POST /gradio_api/call/<endpoint>, then read the answer from its event stream."""
+POST /gradio_api/call/<endpoint>, then read the answer from its event stream; and the canvas's
+live channel, one POST."""
 
 import json
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+
+from demo.live import LIVE_PATH
 
 
 @dataclass
@@ -47,16 +50,10 @@ def upload(url: str, name: str, content: bytes) -> dict:
     return {"path": path, "meta": {"_type": "gradio.FileData"}}
 
 
-def live(url: str, data: object, session: str = "raw0000001", fn_name: str = "read_stroke",
-         component_id: int | None = None, timeout: float = 60) -> Answer:
-    """The explorer's live channel (demo/live.py) as the page asks it: a POST to Gradio's
-    component_server, to the explorer (or `component_id`) and its function `fn_name`."""
-    if component_id is None:
-        with urllib.request.urlopen(f"{url}config", timeout=timeout) as response:
-            component_id = next(c["id"] for c in json.load(response)["components"]
-                                if "read_stroke" in (c.get("props", {}).get("server_fns") or []))
-    body = {"data": data, "component_id": component_id, "fn_name": fn_name, "session_hash": session}
-    request = urllib.request.Request(f"{url}gradio_api/component_server/", data=json.dumps(body).encode(),
+def live(url: str, data: object = None, body: bytes | None = None, timeout: float = 60) -> Answer:
+    """The explorer's live channel (demo/live.py) as the page asks it: a POST of `data` as JSON (or
+    of the raw `body`) to the route LIVE_PATH."""
+    request = urllib.request.Request(f"{url}{LIVE_PATH.lstrip('/')}", data=json.dumps(data).encode() if body is None else body,
                                      headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

@@ -12,6 +12,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from benchmarks.app_speed import api_client, canvas_value
+from demo import live
 from demo.sketches import Style, render
 from tests import raw
 from tests.conftest import REPO
@@ -181,11 +182,12 @@ def test_request_bodies_are_bounded_before_they_are_read(app_url, drawings):
 
 def test_the_live_channel_reads_a_stroke_and_answers_junk_over_raw_http(app_url):
     """The explorer's live channel (demo/live.py), POSTed as an attacker would: the page's request
-    gets the light reading; junk, a value without `drawing: true`, another method's or component's
-    name, an unmeasured or oversized body get a clear answer naming no server path; and the next
-    stroke is still read."""
+    gets the light reading; junk, bytes that are not JSON, a value without `drawing: true`, another
+    method, an unmeasured or oversized body get a clear answer naming no server path; Gradio's
+    component_server serves no such function; and the next stroke is still read."""
     config = httpx.get(app_url + "config").json()
-    canvas = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "draw")
+    explorer = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "explorer")
+    assert explorer["props"]["props"]["live"] == live.LIVE_PATH  # where the page asks
     seven = {**canvas_value(7), "drawing": True}
     answer = raw.live(app_url, {"canvas": seven, "mode": "Both side by side"})
     assert answer.status == 200
@@ -201,19 +203,18 @@ def test_the_live_channel_reads_a_stroke_and_answers_junk_over_raw_http(app_url)
                {"canvas": {"strokes": [[1e308, 5, 6, 7]], "size": 10**9, "drawing": True}, "mode": "BiLSTM"},
                {"canvas": {"strokes": [[1, 1]] * 201, "drawing": True}, "mode": "LSTM"},
                {"canvas": "/etc/passwd", "mode": "LSTM"}]
-    for data in hostile:
-        refused = raw.live(app_url, data)
-        assert refused.status == 200, (data, refused)
-        assert refused.data["readings"] == {} and refused.data["problem"].startswith("Could not read that canvas"), (data, refused)
+    junk = [b"", b"{", b"\xff\xfe{}", b'{"canvas": NaN, "mode": "LSTM"}', b"[" * 100_000]
+    for refused in [raw.live(app_url, data) for data in hostile] + [raw.live(app_url, body=body) for body in junk]:
+        assert refused.status == 200, refused
+        assert refused.data["readings"] == {} and refused.data["problem"].startswith("Could not read that canvas"), refused
         assert "/etc" not in refused.data["problem"] and "/work" not in refused.data["problem"]
-    assert raw.live(app_url, {"canvas": seven, "mode": "LSTM"}, fn_name="__init__").status == 404
-    assert raw.live(app_url, {"canvas": seven, "mode": "LSTM"}, component_id=canvas).status == 404  # the canvas has none
     with httpx.Client(base_url=app_url, timeout=60) as http:
-        big = json.dumps({"data": {"canvas": {"strokes": [[1] * 400_000]}, "mode": "LSTM"}, "component_id": canvas,
-                          "fn_name": "read_stroke", "session_hash": "live00001"})
-        oversized = http.post("gradio_api/component_server/", content=big, headers={"Content-Type": "application/json"})
-        assert oversized.status_code == 413
-        unmeasured = http.post("gradio_api/component_server/", content=iter([b'{"data": null}']),
-                               headers={"Content-Type": "application/json"})
+        assert http.get(live.LIVE_PATH).status_code == 405
+        big = json.dumps({"canvas": {"strokes": [[1] * 400_000], "drawing": True}, "mode": "LSTM"})
+        assert http.post(live.LIVE_PATH, content=big).status_code == 413
+        unmeasured = http.post(live.LIVE_PATH, content=iter([b'{"canvas": null}']), headers={"Content-Type": "application/json"})
         assert unmeasured.status_code == 411
+        server_function = {"data": {"canvas": seven, "mode": "LSTM"}, "component_id": explorer["id"],
+                           "fn_name": "read_stroke", "session_hash": "live00001"}
+        assert http.post("gradio_api/component_server/", json=server_function).status_code == 404
     assert raw.live(app_url, {"canvas": seven, "mode": "BiLSTM"}).data["readings"]["BiLSTM"]["digit"] == 7

@@ -21,6 +21,7 @@ import pytest
 from demo import events
 from demo.canvas import SIZE
 from demo.inference import Reader
+from demo.live import LIVE_PATH
 from demo.sketches import canvas_strokes
 from model.network import GATE_NAMES, trace
 from model.step import unit_steps
@@ -177,7 +178,7 @@ def test_a_stroke_in_progress_is_read_through_the_live_channel(session):
         page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * (0.15 + 0.05 * k))
         page.wait_for_timeout(100)
     page.wait_for_function("() => document.querySelector('#status').innerText.includes('while you draw')", timeout=10_000)
-    live = [url for url in session.requests[before:] if url.endswith("/component_server/")]
+    live = [url for url in session.requests[before:] if url.endswith(LIVE_PATH)]
     assert len(live) >= 3 and session.queued_pen_down == queued
     page.mouse.up()
     assert "BiLSTM reads a 1" in read_digit(page, "BiLSTM", 1)

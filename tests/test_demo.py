@@ -10,6 +10,7 @@ import pytest
 import torch
 from gradio.state_holder import SessionState
 from PIL import Image
+from starlette.requests import Request
 
 from benchmarks.app_speed import canvas_value, pen_ticks
 from demo import events, inference, live, ui
@@ -398,21 +399,27 @@ def test_the_live_channel_is_bounded_like_the_queue(reader):
     back lets the waiting one in. Only strokes in progress are read there, and only light."""
     seven = {"canvas": {**canvas_value(7), "drawing": True}, "mode": "BiLSTM"}
 
+    async def post(read_stroke, asked: dict) -> dict:  # the route's function, asked as Starlette asks it
+        async def receive():
+            return {"type": "http.request", "body": json.dumps(asked).encode(), "more_body": False}
+        request = Request({"type": "http", "method": "POST", "path": live.LIVE_PATH, "headers": [], "query_string": b""}, receive)
+        return json.loads((await read_stroke(request)).body)
+
     async def scenario():
         slots = live.Slots(slots=1, most_waiting=1)
-        read_stroke = live.stroke_reader(reader, slots)
+        read_stroke = live.stroke_route(reader, slots).endpoint
         release = threading.Event()
         running = asyncio.ensure_future(slots.run(release.wait))  # holds the one slot
         await asyncio.sleep(0.1)
         waiting = asyncio.ensure_future(slots.run(lambda: "ran"))
         await asyncio.sleep(0.1)
-        busy = json.loads((await asyncio.wait_for(read_stroke(seven), timeout=5)).body)
+        busy = await asyncio.wait_for(post(read_stroke, seven), timeout=5)
         assert busy["readings"] == {} and busy["problem"].startswith("The server is busy")
         release.set()
         assert await running and await waiting == "ran"
-        light = json.loads((await read_stroke(seven)).body)
+        light = await post(read_stroke, seven)
         assert light["readings"]["BiLSTM"]["digit"] == 7 and not light["readings"]["BiLSTM"]["full"]
-        lifted = json.loads((await read_stroke({**seven, "canvas": canvas_value(7)})).body)  # no `drawing: true`
+        lifted = await post(read_stroke, {**seven, "canvas": canvas_value(7)})  # no `drawing: true`
         assert lifted["readings"] == {} and "a live reading needs" in lifted["problem"]
 
     asyncio.run(scenario())

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from PIL import EpsImagePlugin, Image
+from PIL import EpsImagePlugin, Image, ImageFilter
 
 from demo.sketches import Style, render
 from model.preprocess import (
@@ -15,6 +15,8 @@ from model.preprocess import (
     UnreadableImage,
     _bounding_box,
     _fit,
+    _morph,
+    _safe_erosion,
     read_image,
     stroke_width,
     to_mnist,
@@ -27,6 +29,39 @@ from tests.drawings import STYLES, redraw
 def centre_of_mass(image: torch.Tensor) -> tuple[float, float]:
     rows, columns = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
     return float((image * rows).sum() / image.sum()), float((image * columns).sum() / image.sum())
+
+
+def pil_morph(ink: np.ndarray, radius: int) -> np.ndarray:
+    """What _morph did with PIL's rank filters, which it matches exactly in a seventh of the time."""
+    picture = Image.fromarray(np.pad(ink, abs(radius) + 1).astype(np.float32), mode="F")
+    for _ in range(abs(radius)):
+        picture = picture.filter(ImageFilter.MaxFilter(3) if radius > 0 else ImageFilter.MinFilter(3))
+    return np.asarray(picture)
+
+
+def pil_safe_erosion(ink: np.ndarray, most: int) -> int:
+    solid = np.pad(ink, 1) > 0.5
+    picture = Image.fromarray(solid.astype(np.uint8) * 255)
+    for radius in range(most):
+        picture = picture.filter(ImageFilter.MinFilter(3))
+        if (np.asarray(picture) > 0).sum() < 0.4 * solid.sum():
+            return radius
+    return most
+
+
+def test_growing_and_shrinking_strokes_match_pil_filters_exactly():
+    """_morph and _safe_erosion are PIL's MaxFilter / MinFilter (window clipped at the edges),
+    value for value, on random ink maps and masks of every shape, ink touching the edges included."""
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        height, width = rng.integers(1, 60, 2)
+        ink = (rng.random((height, width)) * (rng.random((height, width)) < rng.random())).astype(np.float32)
+        if rng.random() < 0.3:
+            ink = (ink > 0.3).astype(np.float32)
+        for radius in (-3, -1, 0, 1, 2, 4):
+            np.testing.assert_array_equal(_morph(ink, radius), pil_morph(ink, radius))
+        for most in (1, 3, 6):
+            assert _safe_erosion(ink, most) == pil_safe_erosion(ink, most)
 
 
 def test_constants_are_measured_on_the_training_split_not_the_test_set():

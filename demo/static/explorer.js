@@ -860,17 +860,22 @@ watch('value', () => show());
 watch('steps', () => {
   if (props.steps && props.steps.id === view.asked) { view.steps = props.steps; paint(); }
 });
-// ---- the live channel: the canvas's strokes in progress, read through this component's server
-// function (demo/live.py) rather than the queue. One ask at a time, the newest stroke next (as
-// Gradio's always_last); a pen-up makes every earlier answer stale, since its full reading follows.
+// ---- the live channel: the canvas's strokes in progress, read through the app's route props.live
+// (demo/live.py) rather than the queue. One ask at a time, the newest stroke next (as Gradio's
+// always_last); a pen-up makes every earlier answer stale, since its full reading follows.
 const live = {asking: false, next: null, pen: 0};
+function liveURL() {  // below Gradio's root, as Gradio's own scripts address its routes
+  return ((window.gradio_config && window.gradio_config.root) || '').replace(/\/$/, '') + props.live;
+}
 async function askLive() {
   if (live.asking || !live.next) return;
   const canvas = live.next, pen = live.pen;
   live.next = null;
   live.asking = true;
   try {
-    const value = await server.read_stroke({canvas: canvas, mode: (props.value || {}).mode || 'LSTM'});
+    const response = await fetch(liveURL(), {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                             body: JSON.stringify({canvas: canvas, mode: (props.value || {}).mode || 'LSTM'})});
+    const value = await response.json();
     // An answer without readings (busy, or a refused value) leaves the last one on screen: the
     // stroke's end says why, through the queue.
     if (pen === live.pen && Object.keys(value.readings || {}).length) show(value);
