@@ -10,10 +10,14 @@ the body with pydantic: README's "Many people drawing at once" compares the two.
 queue's events, which keep the session's state. `python -m benchmarks.load --draw` measures both
 ways of drawing.
 
-It is bounded like those events: MODEL_SLOTS asks run at once (slots of its own, beside the
-queue's), at most QUEUE_SIZE wait, and demo.bounds refuses a body over its limit before it is
-read. What it reads is validated by the same code as the canvas's event (events.draw), so a hostile
-value gets the same answer there and here.
+An ask for the LSTM alone on at most INLINE_POINTS points (a digit drawn at the page's pace has
+under 150) is answered on the event loop, in a few milliseconds: handed to a thread, the same work
+took the server about 1 ms more CPU a request at 16 users, in hand-offs of Python's GIL between that
+thread and the event loop (README, "Many people drawing at once"). Any other ask runs in a thread,
+bounded like the queue's events: MODEL_SLOTS asks at once (slots of its own, beside the queue's),
+at most QUEUE_SIZE waiting. demo.bounds refuses a body over its limit before it is read. What it
+reads is validated by the same code as the canvas's event (events.draw), so a hostile value gets
+the same answer there and here.
 """
 
 import json
@@ -24,12 +28,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from demo import events
+from demo.canvas import MAX_STROKES
 from demo.guard import Refused
 from demo.i18n import language, text
 from demo.inference import MODEL_SLOTS, Reader
 
 LIVE_PATH = "/live/stroke"
 QUEUE_SIZE = 64  # asks waiting beyond this are turned away, here and in app.py's queue
+INLINE_POINTS = 300  # at most 7 ms of the LSTM's light reading, scribbled across the whole canvas
 
 
 class Slots:
@@ -56,7 +62,7 @@ def answer(value: dict) -> Response:
 
 def asked_canvas(body: bytes) -> tuple[object, str]:
     """(canvas value, mode) of a request body {"canvas": a canvas value with "drawing": true,
-    "mode": one of events.MODES}; (Refused, "LSTM") for anything else."""
+    "mode": one of events.MODES}; (None, "LSTM") for anything else."""
     try:
         asked = json.loads(body)
     except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested deeper than Python's stack
@@ -65,6 +71,15 @@ def asked_canvas(body: bytes) -> tuple[object, str]:
             or asked["mode"] not in events.MODES or not events.pen_down(asked["canvas"]):
         return None, "LSTM"
     return asked["canvas"], asked["mode"]
+
+
+def cheap(value, mode: str) -> bool:
+    """Whether an ask is answered on the event loop: the LSTM alone on at most INLINE_POINTS
+    points, or a value events.draw refuses at once (too many strokes)."""
+    strokes = value.get("strokes") if isinstance(value, dict) else None
+    if not isinstance(strokes, list) or len(strokes) > MAX_STROKES:
+        return True
+    return mode == "LSTM" and all(isinstance(s, list) for s in strokes) and sum(map(len, strokes)) <= 2 * INLINE_POINTS
 
 
 def stroke_route(reader: Reader, slots: Slots | None = None) -> Route:
@@ -77,7 +92,11 @@ def stroke_route(reader: Reader, slots: Slots | None = None) -> Route:
         value, mode = asked_canvas(await request.body())
         if value is None:
             value = Refused(text(lang, "live_request"))
-        read = await slots.run(lambda: answer(events.draw(reader, "canvas", value, mode, lang)[1]))
-        return read or answer(events.explorer_value(reader, events.Shown(problem=text(lang, "busy")), mode))
+
+        def read():
+            return answer(events.draw(reader, "canvas", value, mode, lang)[1])
+
+        answered = read() if cheap(value, mode) else await slots.run(read)
+        return answered or answer(events.explorer_value(reader, events.Shown(problem=text(lang, "busy")), mode))
 
     return Route(LIVE_PATH, read_stroke, methods=["POST"])

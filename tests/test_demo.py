@@ -396,7 +396,8 @@ def test_a_hostile_canvas_size_or_brush_is_drawn_at_the_canvas_size():
 def test_the_live_channel_is_bounded_like_the_queue(reader):
     """demo.live: at most `slots` asks run at once; when `most_waiting` already wait (on the event
     loop, holding no thread), the next is turned away at once with a 'busy' answer; a slot given
-    back lets the waiting one in. Only strokes in progress are read there, and only light."""
+    back lets the waiting one in. The LSTM's reading of a stroke of up to INLINE_POINTS points takes
+    no slot: it is answered on the event loop. Only strokes in progress are read there, and only light."""
     seven = {"canvas": {**canvas_value(7), "drawing": True}, "mode": "BiLSTM"}
 
     async def post(read_stroke, asked: dict) -> dict:  # the route's function, asked as Starlette asks it
@@ -410,12 +411,20 @@ def test_the_live_channel_is_bounded_like_the_queue(reader):
         read_stroke = live.stroke_route(reader, slots).endpoint
         release = threading.Event()
         running = asyncio.ensure_future(slots.run(release.wait))  # holds the one slot
-        await asyncio.sleep(0.1)
-        waiting = asyncio.ensure_future(slots.run(lambda: "ran"))
-        await asyncio.sleep(0.1)
-        busy = await asyncio.wait_for(post(read_stroke, seven), timeout=5)
-        assert busy["readings"] == {} and busy["problem"].startswith("The server is busy")
-        release.set()
+        try:
+            await asyncio.sleep(0.1)
+            waiting = asyncio.ensure_future(slots.run(lambda: "ran"))
+            await asyncio.sleep(0.1)
+            busy = await asyncio.wait_for(post(read_stroke, seven), timeout=5)
+            assert busy["readings"] == {} and busy["problem"].startswith("The server is busy")
+            # The LSTM alone on few points is answered on the event loop, needing no slot; on more, it is not.
+            lstm = await asyncio.wait_for(post(read_stroke, {**seven, "mode": "LSTM"}), timeout=5)
+            assert lstm["readings"]["LSTM"]["digit"] == 7
+            many = {**seven["canvas"], "strokes": seven["canvas"]["strokes"] + [[5, 5] * (live.INLINE_POINTS + 1)]}
+            busy = await asyncio.wait_for(post(read_stroke, {"canvas": many, "mode": "LSTM"}), timeout=5)
+            assert busy["readings"] == {} and busy["problem"].startswith("The server is busy")
+        finally:  # a failed check must not leave the slot's thread waiting for ever
+            release.set()
         assert await running and await waiting == "ran"
         light = await post(read_stroke, seven)
         assert light["readings"]["BiLSTM"]["digit"] == 7 and not light["readings"]["BiLSTM"]["full"]
