@@ -5,15 +5,14 @@ carries the queue's own work (its SSE stream, session state, the event's outputs
 that answers in under a millisecond. The explorer asks instead with one POST to LIVE_PATH, a
 route of Gradio's own FastAPI app that app.py adds first (app_kwargs' routes): one JSON request,
 one JSON answer, no session. (gr.HTML's server functions go through Gradio's component_server
-route, which also finds the route among Gradio's others, makes or finds a session and validates
-the body with pydantic: README's "Many people drawing at once" compares the two.) The stroke's end, uploads and examples still go through the
-queue's events, which keep the session's state. `python -m benchmarks.load --draw` measures both
-ways of drawing.
+route, which also makes or finds a session for each request and validates its body with pydantic.)
+The stroke's end, uploads and examples still go through the queue's events, which keep the
+session's state. `python -m benchmarks.load --draw` measures both ways of drawing.
 
-An ask for the LSTM alone on at most INLINE_POINTS points (a digit drawn at the page's pace has
-under 150) is answered on the event loop, in a few milliseconds: handed to a thread, the same work
+An ask for the LSTM alone on at most INLINE_POINTS points (the load benchmark's digits have at
+most 98; a slower hand sends more) is answered on the event loop, in a few milliseconds: handed to a thread, the same work
 took the server about 1 ms more CPU a request at 16 users, in hand-offs of Python's GIL between that
-thread and the event loop (README, "Many people drawing at once"). Any other ask runs in a thread,
+thread and the event loop (measured with benchmarks.load --draw). Any other ask runs in a thread,
 bounded like the queue's events: MODEL_SLOTS asks at once (slots of its own, beside the queue's),
 at most QUEUE_SIZE waiting. demo.bounds refuses a body over its limit before it is read. What it
 reads is validated by the same code as the canvas's event (events.draw), so a hostile value gets
@@ -35,7 +34,7 @@ from demo.inference import MODEL_SLOTS, Reader
 
 LIVE_PATH = "/live/stroke"
 QUEUE_SIZE = 64  # asks waiting beyond this are turned away, here and in app.py's queue
-INLINE_POINTS = 300  # at most 7 ms of the LSTM's light reading, scribbled across the whole canvas
+INLINE_POINTS = 300  # the LSTM's light reading of 300 random points across the canvas: 7 ms in process
 
 
 class Slots:
