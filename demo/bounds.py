@@ -29,8 +29,10 @@ class BoundedBody:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
-            declared = dict(scope["headers"]).get(b"content-length", b"")
-            if not declared.isdigit():
+            headers = dict(scope["headers"])
+            declared = headers.get(b"content-length", b"")
+            # A chunked body's length is not declared, whatever Content-Length says beside it.
+            if not declared.isdigit() or b"transfer-encoding" in headers:
                 return await PlainTextResponse("a request body needs a Content-Length", 411)(scope, receive, send)
             limit = body_limit(scope["path"])
             if int(declared) > limit:

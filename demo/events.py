@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from demo import payload
-from demo.canvas import strokes_ink
+from demo.canvas import canvas_problem, strokes_ink
 from demo.guard import Refused
 from demo.i18n import ENGLISH, TEXTS, text
 from demo.inference import Reader
@@ -27,13 +27,14 @@ def canvas_input(value) -> torch.Tensor | None:
     """The canvas's strokes as the network's 28x28 input; None when nothing is drawn.
 
     A value seen lately is not redrawn: the canvas sends the same strokes again at pen-up when
-    the pen has not moved since the last send, and after undo or clear on an empty canvas.
+    the pen has not moved since the last send, and after undo or clear on an empty canvas. A value
+    is checked before it is written as a key: a hostile one may be large or deeply nested.
     """
-    try:
-        key = json.dumps(value, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError):  # not JSON: strokes_ink says what is wrong with it
-        key = None
-    if key is None or len(key) > RECENT_CANVAS_BYTES:
+    problem = canvas_problem(value)
+    if problem:
+        raise ValueError(problem)
+    key = json.dumps(value, separators=(",", ":"))  # numbers within bounds only, now
+    if len(key) > RECENT_CANVAS_BYTES:
         return _canvas_input(value)
     return _recent_canvas_input(key)
 

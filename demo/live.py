@@ -9,17 +9,20 @@ route, which also makes or finds a session for each request and validates its bo
 The stroke's end, uploads and examples still go through the queue's events, which keep the
 session's state. `python -m benchmarks.load --draw` measures both ways of drawing.
 
-An ask for the LSTM alone on at most INLINE_POINTS points (the load benchmark's digits have at
-most 98; a slower hand sends more) is answered on the event loop, in a few milliseconds: handed to a thread, the same work
-took the server about 1 ms more CPU a request at 16 users, in hand-offs of Python's GIL between that
-thread and the event loop (measured with benchmarks.load --draw). Any other ask runs in a thread,
-bounded like the queue's events: MODEL_SLOTS asks at once (slots of its own, beside the queue's),
+On a CPU, an ask for the LSTM alone on at most INLINE_POINTS points (the load benchmark's digits
+have at most 98; a slower hand sends more) is answered on the event loop, in a few milliseconds:
+handed to a thread, the same work took the server about 1 ms more CPU a request at 16 users, in
+hand-offs of Python's GIL between that thread and the event loop (measured with
+benchmarks.load --draw). Such reads take at most about LOOP_SHARE of each second (LoopBudget), so
+that a flood of them cannot hold up the loop's other work. The rest, and any other ask, run in a
+thread, bounded like the queue's events: MODEL_SLOTS asks at once (slots of its own, beside the queue's),
 at most QUEUE_SIZE waiting. demo.bounds refuses a body over its limit before it is read. What it
 reads is validated by the same code as the canvas's event (events.draw), so a hostile value gets
 the same answer there and here.
 """
 
 import json
+import time
 
 import anyio
 from starlette.requests import Request
@@ -35,6 +38,7 @@ from demo.inference import MODEL_SLOTS, Reader
 LIVE_PATH = "/live/stroke"
 QUEUE_SIZE = 64  # asks waiting beyond this are turned away, here and in app.py's queue
 INLINE_POINTS = 300  # the LSTM's light reading of 300 random points across the canvas: 7 ms in process
+LOOP_SHARE = 0.25  # of each second, at most, spent reading on the event loop
 
 
 class Slots:
@@ -72,8 +76,28 @@ def asked_canvas(body: bytes) -> tuple[object, str]:
     return asked["canvas"], asked["mode"]
 
 
+class LoopBudget:
+    """Time spent reading on the event loop, second by second: more is allowed while the current
+    second's reads took less than `share` of it."""
+
+    def __init__(self, share: float = LOOP_SHARE):
+        self.share, self.second, self.used = share, 0, 0.0
+
+    def allows(self) -> bool:
+        if int(time.monotonic()) != self.second:
+            self.second, self.used = int(time.monotonic()), 0.0
+        return self.used < self.share
+
+    def run(self, work):
+        start = time.perf_counter()
+        try:
+            return work()
+        finally:
+            self.used += time.perf_counter() - start
+
+
 def cheap(value, mode: str) -> bool:
-    """Whether an ask is answered on the event loop: the LSTM alone on at most INLINE_POINTS
+    """Whether an ask may be answered on the event loop: the LSTM alone on at most INLINE_POINTS
     points, or a value events.draw refuses at once (too many strokes)."""
     strokes = value.get("strokes") if isinstance(value, dict) else None
     if not isinstance(strokes, list) or len(strokes) > MAX_STROKES:
@@ -81,10 +105,11 @@ def cheap(value, mode: str) -> bool:
     return mode == "LSTM" and all(isinstance(s, list) for s in strokes) and sum(map(len, strokes)) <= 2 * INLINE_POINTS
 
 
-def stroke_route(reader: Reader, slots: Slots | None = None) -> Route:
+def stroke_route(reader: Reader, slots: Slots | None = None, loop: LoopBudget | None = None) -> Route:
     """The route POST LIVE_PATH: a body asked_canvas reads -> the explorer's light payload for it,
     as JSON; a body it refuses, or an ask the full line turns away, gets the payload's problem."""
-    slots = slots or Slots()
+    slots, loop = slots or Slots(), loop or LoopBudget()
+    on_cpu = reader.device.type == "cpu"  # a GPU's calls wait on the device: never on the loop
 
     async def read_stroke(request: Request) -> Response:
         lang = language(request)
@@ -95,7 +120,7 @@ def stroke_route(reader: Reader, slots: Slots | None = None) -> Route:
         def read():
             return answer(events.draw(reader, "canvas", value, mode, lang)[1])
 
-        answered = read() if cheap(value, mode) else await slots.run(read)
+        answered = loop.run(read) if on_cpu and cheap(value, mode) and loop.allows() else await slots.run(read)
         return answered or answer(events.explorer_value(reader, events.Shown(problem=text(lang, "busy")), mode))
 
     return Route(LIVE_PATH, read_stroke, methods=["POST"])

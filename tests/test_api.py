@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -203,7 +204,8 @@ def test_the_live_channel_reads_a_stroke_and_answers_junk_over_raw_http(app_url)
                {"canvas": {"strokes": [[1e308, 5, 6, 7]], "size": 10**9, "drawing": True}, "mode": "BiLSTM"},
                {"canvas": {"strokes": [[1, 1]] * 201, "drawing": True}, "mode": "LSTM"},
                {"canvas": "/etc/passwd", "mode": "LSTM"}]
-    junk = [b"", b"{", b"\xff\xfe{}", b'{"canvas": NaN, "mode": "LSTM"}', b"[" * 100_000]
+    nested = '{"canvas": {"drawing": true, "strokes": ' + "[" * 958 + "]" * 958 + '}, "mode": "LSTM"}'
+    junk = [b"", b"{", b"\xff\xfe{}", b'{"canvas": NaN, "mode": "LSTM"}', b"[" * 100_000, nested.encode()]
     for refused in [raw.live(app_url, data) for data in hostile] + [raw.live(app_url, body=body) for body in junk]:
         assert refused.status == 200, refused
         assert refused.data["readings"] == {} and refused.data["problem"].startswith("Could not read that canvas"), refused
@@ -217,4 +219,11 @@ def test_the_live_channel_reads_a_stroke_and_answers_junk_over_raw_http(app_url)
         server_function = {"data": {"canvas": seven, "mode": "LSTM"}, "component_id": explorer["id"],
                            "fn_name": "read_stroke", "session_hash": "live00001"}
         assert http.post("gradio_api/component_server/", json=server_function).status_code == 404
+    # A chunked body with a small Content-Length beside it: its real length is not declared.
+    host, port = app_url.split("//")[1].rstrip("/").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        chunk = b"x" * 65536
+        connection.sendall(f"POST {live.LIVE_PATH} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 10\r\n"
+                           "Transfer-Encoding: chunked\r\n\r\n".encode() + b"10000\r\n" + chunk + b"\r\n0\r\n\r\n")
+        assert connection.recv(100).startswith(b"HTTP/1.1 411 ")
     assert raw.live(app_url, {"canvas": seven, "mode": "BiLSTM"}).data["readings"]["BiLSTM"]["digit"] == 7

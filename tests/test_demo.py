@@ -2,6 +2,7 @@
 
 import asyncio
 import threading
+import time
 import os
 import json
 
@@ -430,5 +431,28 @@ def test_the_live_channel_is_bounded_like_the_queue(reader):
         assert light["readings"]["BiLSTM"]["digit"] == 7 and not light["readings"]["BiLSTM"]["full"]
         lifted = await post(read_stroke, {**seven, "canvas": canvas_value(7)})  # no `drawing: true`
         assert lifted["readings"] == {} and "a live reading needs" in lifted["problem"]
+
+    asyncio.run(scenario())
+
+
+def test_reads_on_the_event_loop_take_at_most_their_share_of_each_second(reader):
+    """A flood of cheap asks: once LoopBudget's share of the second is spent on the event loop,
+    the next ask goes to a slot (here: held, so it is answered "busy") until the next second."""
+    seven = {"canvas": {**canvas_value(7), "drawing": True}, "mode": "LSTM"}
+    body = json.dumps(seven).encode()
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def scenario():
+        slots, loop = live.Slots(slots=1, most_waiting=0), live.LoopBudget(share=0.05)
+        read_stroke = live.stroke_route(reader, slots, loop).endpoint
+        request = Request({"type": "http", "method": "POST", "path": live.LIVE_PATH, "headers": [], "query_string": b""}, receive)
+        while int(time.monotonic() + 0.3) != int(time.monotonic()):  # start early in a second
+            await asyncio.sleep(0.05)
+        answers = [json.loads((await read_stroke(request)).body) for _ in range(40)]
+        read = [bool(a["readings"]) for a in answers]
+        assert read[0] and not all(read), read  # read on the loop, then turned to the (full) slots
+        assert loop.used < 0.05 + 0.05  # at most one read past the share
 
     asyncio.run(scenario())

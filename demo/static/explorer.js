@@ -864,8 +864,12 @@ watch('steps', () => {
 // (demo/live.py) rather than the queue. One ask at a time, the newest stroke next (as Gradio's
 // always_last); a pen-up makes every earlier answer stale, since its full reading follows.
 const live = {asking: false, next: null, pen: 0};
-function liveURL() {  // below Gradio's root, as Gradio's own scripts address its routes
-  return ((window.gradio_config && window.gradio_config.root) || '').replace(/\/$/, '') + props.live;
+function liveURL() {
+  // Below Gradio's root. On the page's own host, the page's origin: behind a proxy that passes
+  // Host without its port or scheme, the root's may be wrong (as Gradio's client does).
+  const root = new URL((window.gradio_config && window.gradio_config.root) || '/', window.location.href);
+  const origin = root.hostname === window.location.hostname ? window.location.origin : root.origin;
+  return origin + root.pathname.replace(/\/$/, '') + props.live;
 }
 async function askLive() {
   if (live.asking || !live.next) return;
