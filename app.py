@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     app.queue(default_concurrency_limit=2, max_size=QUEUE_SIZE, api_open=False)
     # While no event waits, Gradio's queue looks for one every millisecond (its private
     # sleep_when_free): 830 to 870 wake-ups a second with nobody there. Every 10 ms delays an
-    # event's start by 5 ms on average (README, "Many people drawing at once").
+    # event's start by 5 ms on average (README, "Hostile input, many users": Gradio's queue).
     app._queue.sleep_when_free = QUEUE_POLL_SECONDS
     # Each session keeps its last input and canvas value (at most about 0.33 MB): at most 2,000
     # sessions are kept, the least recently used dropped first. No run history: nothing about
