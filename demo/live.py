@@ -37,7 +37,7 @@ from demo.inference import MODEL_SLOTS, Reader
 
 LIVE_PATH = "/live/stroke"
 QUEUE_SIZE = 64  # asks waiting beyond this are turned away, here and in app.py's queue
-INLINE_POINTS = 300  # the LSTM's light reading of 300 random points across the canvas: 7 ms in process
+INLINE_POINTS = 300  # bounds the work of a read on the event loop: it grows with the points drawn
 LOOP_SHARE = 0.25  # of each second, at most, spent reading on the event loop
 
 

@@ -158,7 +158,7 @@ def _fit(ink: np.ndarray, longer: int) -> np.ndarray:
 
 def _square_pass(values: np.ndarray, reduce: np.ufunc) -> np.ndarray:
     """One 3x3 max (reduce=np.maximum) or min (np.minimum) filter, its window clipped at the edges,
-    as a pass of three along each axis. PIL's MaxFilter and MinFilter sort every window: 7x slower."""
+    as a pass of three along each axis: PIL's MaxFilter and MinFilter sort every window, slower."""
     for axis in (0, 1):
         before, values = values, values.copy()
         new, old = np.swapaxes(values, 0, axis), np.swapaxes(before, 0, axis)  # views: the pass runs along axis 0

@@ -32,7 +32,7 @@ def centre_of_mass(image: torch.Tensor) -> tuple[float, float]:
 
 
 def pil_morph(ink: np.ndarray, radius: int) -> np.ndarray:
-    """What _morph did with PIL's rank filters, which it matches exactly in a seventh of the time."""
+    """What _morph did with PIL's rank filters, which it matches exactly in less time."""
     picture = Image.fromarray(np.pad(ink, abs(radius) + 1).astype(np.float32), mode="F")
     for _ in range(abs(radius)):
         picture = picture.filter(ImageFilter.MaxFilter(3) if radius > 0 else ImageFilter.MinFilter(3))
