@@ -435,24 +435,31 @@ def test_the_live_channel_is_bounded_like_the_queue(reader):
     asyncio.run(scenario())
 
 
-def test_reads_on_the_event_loop_take_at_most_their_share_of_each_second(reader):
+def test_reads_on_the_event_loop_take_at_most_their_share_of_each_second(reader, monkeypatch):
     """A flood of cheap asks: once LoopBudget's share of the second is spent on the event loop,
-    the next ask goes to a slot (here: held, so it is answered "busy") until the next second."""
+    the next ask goes to a slot (here: none free, so it is answered "busy") until the next second.
+    The clock is ours, so the answer does not depend on how fast this machine reads."""
     seven = {"canvas": {**canvas_value(7), "drawing": True}, "mode": "LSTM"}
     body = json.dumps(seven).encode()
+    clock = {"now": 100.2}
+    monkeypatch.setattr(live.time, "monotonic", lambda: clock["now"])
 
     async def receive():
         return {"type": "http.request", "body": body, "more_body": False}
 
     async def scenario():
-        slots, loop = live.Slots(slots=1, most_waiting=0), live.LoopBudget(share=0.05)
+        # A share smaller than any read: the first read of a second spends it all.
+        slots, loop = live.Slots(slots=1, most_waiting=0), live.LoopBudget(share=1e-9)
         read_stroke = live.stroke_route(reader, slots, loop).endpoint
         request = Request({"type": "http", "method": "POST", "path": live.LIVE_PATH, "headers": [], "query_string": b""}, receive)
-        while int(time.monotonic() + 0.3) != int(time.monotonic()):  # start early in a second
-            await asyncio.sleep(0.05)
-        answers = [json.loads((await read_stroke(request)).body) for _ in range(40)]
-        read = [bool(a["readings"]) for a in answers]
-        assert read[0] and not all(read), read  # read on the loop, then turned to the (full) slots
-        assert loop.used < 0.05 + 0.05  # at most one read past the share
+
+        async def read_some(count):
+            return [bool(json.loads((await read_stroke(request)).body)["readings"]) for _ in range(count)]
+
+        assert await read_some(5) == [True, False, False, False, False]  # on the loop, then turned away
+        clock["now"] = 100.9
+        assert await read_some(2) == [False, False]  # the same second: still spent
+        clock["now"] = 101.0
+        assert await read_some(3) == [True, False, False]  # a new second, a new share
 
     asyncio.run(scenario())
