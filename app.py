@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 QUEUE_POLL_SECONDS = 0.01
+MMAP_THRESHOLD = 1024 * 1024  # bytes: larger blocks are mmapped, and unmapped when freed
 HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 
 
@@ -55,12 +56,16 @@ def return_freed_memory() -> None:
     keeps: under load the server grew by several KB per request while the memory in use stayed
     flat. A fixed threshold keeps them mmapped, returned as soon as they are freed, and two
     arenas for Gradio's worker threads leave fewer heaps to fragment.
+
+    The threshold is 1 MB, not glibc's initial 128 KB: each LSTM call on a CPU allocates and
+    frees blocks of a few hundred KB inside torch, and mapping them afresh each time, page faults
+    included, doubled the model's time (README, "Hostile input, many users").
     """
     try:
         mallopt = ctypes.CDLL("libc.so.6").mallopt
     except (OSError, AttributeError):  # not glibc: nothing to tune
         return
-    mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD, at glibc's initial value
+    mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
     mallopt(-8, 2)  # M_ARENA_MAX
 
 

@@ -15,8 +15,9 @@ Drawing (`--draw`): users draw as the page sends strokes. The pen moves at PEN_S
 moves, the growing stroke list goes out when 100 ms have passed since the last send, through the
 explorer's live channel (demo/live.py), and again at pen-up, through the canvas's event
 (demo/canvas.py's rule); the next request goes out only once the last is answered, with the newest
-value (as the page does); 2 s pass between digits. First it prints what the server costs for
-10 s with nobody there (CPU time, and how often its threads wake). Then for each number of users
+value (as the page does); 2 s pass between digits. First one user draws one digit (warm_up),
+then it prints what the server costs for 10 s with nobody there (CPU time, and how often its
+threads wake). Then for each number of users
 it prints the stroke latency p50 / p99, the share of 100 ms ticks answered fresh (a tick is stale
 when a newer one replaced it while a request was in flight, so it was never sent), and the
 server's CPU time per stroke request, from /proc/<pid>/stat. Only the stroke endpoint's inputs,
@@ -316,6 +317,21 @@ def draw_phase(url: str, pid: int, users: int, seconds: float, model: str, every
     return drawing
 
 
+def warm_up(url: str) -> None:
+    """One digit drawn by one user, live asks and pen-up, before anything is measured. A fresh
+    server's first event pays for what Gradio imports on first use (matplotlib, where installed):
+    0.45 s of server CPU for the first pen-up, 20 to 30 ms for the next ones."""
+    client = api_client(url)
+    arguments, live = stroke_arguments(client), live_channel(client)
+    with httpx.Client(base_url=client.src, timeout=60) as http:
+        for _, value in TICKS[0]:
+            if value["drawing"]:
+                live(http, value, "LSTM")
+            else:
+                client.predict(*arguments(value, "LSTM"), api_name="/stroke")
+    client.close()
+
+
 @dataclass
 class Idle:
     """The server with nobody there: its CPU seconds and its threads' wake-ups, a second."""
@@ -331,7 +347,8 @@ def run_drawing(users: list[int], seconds: float, model: str = "LSTM", every: fl
     seconds = min(seconds, MAX_SECONDS)
     with tempfile.TemporaryDirectory() as work, local_app(env={"GRADIO_TEMP_DIR": str(Path(work) / "gradio")}) as (url, server):
         report(f"users draw with the {model} shown, {seconds:.0f} s per row, against {url}")
-        time.sleep(2)  # the server's own start-up work
+        warm_up(url)
+        time.sleep(2)  # the server's own start-up work, and the warm-up's
         idle = Idle(*idle_cost(server.pid, idle_seconds))
         report(f"with nobody there, the server takes {idle.cpu:.3f} CPU seconds and wakes {idle.wakeups:.0f} times a second")
         phases = []

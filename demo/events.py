@@ -15,7 +15,6 @@ from demo.i18n import ENGLISH, TEXTS, text
 from demo.inference import Reader
 from demo.payload import candidates, first_top_row
 from model.preprocess import ink_to_mnist, read_image, to_mnist
-from model.step import unit_steps
 
 MODES = {"LSTM": ("LSTM",), "BiLSTM": ("BiLSTM",), "Both side by side": ("LSTM", "BiLSTM")}
 NOTHING_DRAWN = text(ENGLISH, "nothing_drawn")  # what the API answers for a blank image
@@ -142,7 +141,7 @@ def inspect(reader: Reader, shown: Shown, request) -> dict | None:
     model = reader.models.get(name) if isinstance(name, str) else None
     if model is None or model.config.cell != "lstm" or type(unit) is not int or not 0 <= unit < model.config.hidden_size:
         return None
-    answer = payload.steps_payload(name, unit, unit_steps(model, shown.image.to(reader.device), unit))
+    answer = payload.steps_payload(name, unit, reader.steps(name, shown.image, unit))
     asked = request.get("id")
     return {**answer, "id": asked if type(asked) is int and 0 <= asked < 2**31 else None}  # JSON's safe integers
 

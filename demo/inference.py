@@ -12,6 +12,7 @@ import torch
 from model import checkpoint
 from model.calibration import DEFAULT_UNSURE_BELOW
 from model.network import GATE_NAMES, RowClassifier, row_logits, trace
+from model.step import unit_steps
 
 CHECKPOINTS = Path(os.environ.get("ROWSCAN_CHECKPOINTS", Path(__file__).resolve().parent.parent / "checkpoints"))
 MODEL_FILES = {"LSTM": "lstm.pt", "BiLSTM": "bilstm.pt"}
@@ -68,10 +69,8 @@ class Reader:
 
     def __init__(self, folder: Path = CHECKPOINTS, device: str | None = None):
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        if self.device.type == "cpu":
-            # A request's tensors are tiny: extra intra-op threads only wait on each other (measured
-            # 4.5x slower per stroke beside a training run); Gradio's workers serve requests in parallel.
-            torch.set_num_threads(1)
+        self.torch_threads_set = threading.local()
+        self.one_torch_thread()
         self.models: dict[str, RowClassifier] = {}
         self.cards: dict[str, dict] = {}
         for name, file in MODEL_FILES.items():
@@ -80,6 +79,20 @@ class Reader:
         self.unsure_below = {name: float(card.get("unsure_below", DEFAULT_UNSURE_BELOW)) for name, card in self.cards.items()}
         self.recent: OrderedDict[tuple[str, bytes], Reading] = OrderedDict()  # least recently used first
         self.recent_lock = threading.Lock()  # Gradio runs events in several threads
+
+    def one_torch_thread(self) -> None:
+        """On a CPU, torch's work in the calling thread runs on that thread alone. A request's
+        tensors are tiny: extra intra-op threads only wait on each other (measured 4.5x slower per
+        stroke beside a training run); Gradio's workers serve requests in parallel.
+
+        Called in every thread that runs a model: torch.set_num_threads reaches OpenMP (and MKL's
+        matrix products in the LSTM) only in the thread that calls it. Gradio's workers, anyio's
+        and the event loop's thread would each get a team of one OpenMP thread per core, whose
+        idle members spin on the other core.
+        """
+        if self.device.type == "cpu" and not getattr(self.torch_threads_set, "done", False):
+            torch.set_num_threads(1)
+            self.torch_threads_set.done = True
 
     def read(self, name: str, images: list[torch.Tensor]) -> list[Reading]:
         """Trace and row importance for a batch of (28, 28) inputs, in one call per model.
@@ -95,6 +108,7 @@ class Reader:
                 self.recent.move_to_end(key)
         missing = [i for i, key in enumerate(keys) if key not in found]
         if missing:
+            self.one_torch_thread()
             new = _read(self.models[name], torch.stack([images[i] for i in missing]), self.device)
             with self.recent_lock:
                 for i, reading in zip(missing, new):
@@ -106,7 +120,13 @@ class Reader:
     def answers(self, name: str, images: list[torch.Tensor]) -> np.ndarray:
         """(batch, rows, classes): the answer after each row, all the API returns, without the
         states and row importance that only the pictures need."""
+        self.one_torch_thread()
         return _answers(self.models[name], torch.stack(images), self.device)
+
+    def steps(self, name: str, image: torch.Tensor, unit: int) -> dict[str, torch.Tensor]:
+        """model.step.unit_steps of LSTM model `name` on one (28, 28) input."""
+        self.one_torch_thread()
+        return unit_steps(self.models[name], image.to(self.device), unit)
 
 
 @on_gpu

@@ -39,6 +39,25 @@ def test_models_are_loaded_once_in_eval_mode_on_the_cpu_here(reader):
         assert not model.training and next(model.parameters()).device == reader.device
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts the process's threads in /proc")
+@pytest.mark.parametrize("call", ["answers", "read"])
+def test_a_model_run_in_another_thread_brings_no_threads_of_its_own(reader, call):
+    """Gradio's, anyio's and the event loop's threads run the models. Each runs them alone, not with
+    a team of OpenMP threads: torch.set_num_threads reaches only the thread that calls it."""
+    image = torch.rand(28, 28, generator=torch.Generator().manual_seed(len(call)))  # read by nobody before
+    run = {"answers": lambda: reader.answers("LSTM", [image]), "read": lambda: reader.read("LSTM", [image])}[call]
+    threads = {"before": len(os.listdir("/proc/self/task"))}
+
+    def in_a_new_thread():
+        run()
+        threads["during"] = len(os.listdir("/proc/self/task"))
+
+    thread = threading.Thread(target=in_a_new_thread)
+    thread.start()
+    thread.join()
+    assert threads["during"] == threads["before"] + 1, threads  # the new thread itself, no more
+
+
 def test_reader_without_checkpoints_names_the_file(tmp_path):
     with pytest.raises(CheckpointError, match="lstm.pt: checkpoint file not found"):
         Reader(tmp_path)
