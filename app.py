@@ -58,8 +58,8 @@ def return_freed_memory() -> None:
     arenas for Gradio's worker threads leave fewer heaps to fragment.
 
     The threshold is 1 MB, not glibc's initial 128 KB: each LSTM call on a CPU allocates and
-    frees blocks of a few hundred KB inside torch, and mapping them afresh each time, page faults
-    included, doubled the model's time (README, "Hostile input, many users").
+    frees blocks of a few hundred KB inside torch, which would be mapped, faulted in and unmapped
+    afresh on every call (README, "Speed").
     """
     try:
         mallopt = ctypes.CDLL("libc.so.6").mallopt
