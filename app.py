@@ -51,15 +51,16 @@ def folder(value: str) -> Path:
 def return_freed_memory() -> None:
     """Keep glibc from holding on to memory the server has freed.
 
-    After a large block is freed, glibc raises its mmap threshold, so later large temporaries (a
-    stroke's 28 re-read images, a response's JSON) are cut from the heap, whose free fragments it
-    keeps: under load the server grew by several KB per request while the memory in use stayed
-    flat. A fixed threshold keeps them mmapped, returned as soon as they are freed, and two
-    arenas for Gradio's worker threads leave fewer heaps to fragment.
+    After a large block is freed, glibc raises its mmap threshold (up to 32 MB), so later large
+    temporaries are cut from the heap, whose free fragments it keeps: under load the server grew
+    by several KB per request while the memory in use stayed flat. A fixed threshold keeps blocks
+    above it mmapped, returned as soon as they are freed, and two arenas for Gradio's worker
+    threads leave fewer heaps to fragment.
 
     The threshold is 1 MB, not glibc's initial 128 KB: each LSTM call on a CPU allocates and
     frees blocks of a few hundred KB inside torch, which would be mapped, faulted in and unmapped
-    afresh on every call (README, "Speed").
+    afresh on every call. Smaller temporaries, a reading's JSON among them (at most about 0.3 MB),
+    now come from the heap; the memory they leave stayed flat (README, "Speed").
     """
     try:
         mallopt = ctypes.CDLL("libc.so.6").mallopt

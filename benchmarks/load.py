@@ -254,6 +254,14 @@ class Drawing:
 TABLE_HEADER = "users  strokes     p50       p99   fresh  server CPU/stroke  errors  wrong"
 
 
+def send(client, arguments, live, http: httpx.Client, value: dict, model: str):
+    """One canvas value sent as the page sends it: with the pen down through the live channel, at
+    pen-up through the canvas's event. Its outputs."""
+    if value["drawing"]:
+        return live(http, value, model)
+    return client.predict(*arguments(value, model), api_name="/stroke")
+
+
 def drawer(client, arguments, live, number: int, model: str, deadline: float, drawing: Drawing) -> None:
     """One user drawing digit after digit until the deadline, as the page sends them (always_last):
     strokes in progress through the live channel, their ends through the canvas's event."""
@@ -272,10 +280,7 @@ def drawer(client, arguments, live, number: int, model: str, deadline: float, dr
                 continue
             began, value = time.perf_counter(), ticks[due][1]
             try:
-                if value["drawing"]:
-                    outputs = live(http, value, model)
-                else:
-                    outputs = client.predict(*arguments(value, model), api_name="/stroke")
+                outputs = send(client, arguments, live, http, value, model)
             except Exception as error:  # noqa: BLE001 (every failure is counted and reported, none stops the run)
                 outputs = None
                 with drawing.lock:
@@ -317,19 +322,19 @@ def draw_phase(url: str, pid: int, users: int, seconds: float, model: str, every
     return drawing
 
 
-def warm_up(url: str) -> None:
+def warm_up(url: str, model: str) -> None:
     """One digit drawn by one user, live asks and pen-up, before anything is measured. A fresh
-    server's first event pays for what Gradio imports on first use (matplotlib, where installed):
-    0.45 s of server CPU for the first pen-up, 20 to 30 ms for the next ones."""
+    server's first event pays for what Gradio imports on first use (matplotlib, where installed,
+    as requirements-train.txt installs it): 0.28 to 0.45 s of server CPU for the first pen-up,
+    20 to 30 ms for the next ones."""
     client = api_client(url)
-    arguments, live = stroke_arguments(client), live_channel(client)
-    with httpx.Client(base_url=client.src, timeout=60) as http:
-        for _, value in TICKS[0]:
-            if value["drawing"]:
-                live(http, value, "LSTM")
-            else:
-                client.predict(*arguments(value, "LSTM"), api_name="/stroke")
-    client.close()
+    try:
+        arguments, live = stroke_arguments(client), live_channel(client)
+        with httpx.Client(base_url=client.src, timeout=60) as http:
+            for _, value in TICKS[0]:
+                send(client, arguments, live, http, value, model)
+    finally:
+        client.close()
 
 
 @dataclass
@@ -347,7 +352,7 @@ def run_drawing(users: list[int], seconds: float, model: str = "LSTM", every: fl
     seconds = min(seconds, MAX_SECONDS)
     with tempfile.TemporaryDirectory() as work, local_app(env={"GRADIO_TEMP_DIR": str(Path(work) / "gradio")}) as (url, server):
         report(f"users draw with the {model} shown, {seconds:.0f} s per row, against {url}")
-        warm_up(url)
+        warm_up(url, model)
         time.sleep(2)  # the server's own start-up work, and the warm-up's
         idle = Idle(*idle_cost(server.pid, idle_seconds))
         report(f"with nobody there, the server takes {idle.cpu:.3f} CPU seconds and wakes {idle.wakeups:.0f} times a second")

@@ -85,10 +85,11 @@ class Reader:
         tensors are tiny: extra intra-op threads only wait on each other (measured 4.5x slower per
         stroke beside a training run); Gradio's workers serve requests in parallel.
 
-        Called in every thread that runs a model: torch.set_num_threads reaches OpenMP (and MKL's
-        matrix products in the LSTM) only in the thread that calls it. Gradio's workers, anyio's
-        and the event loop's thread would each get a team of one OpenMP thread per core, whose
-        idle members spin on the other core.
+        Called in every thread that runs a model. torch passes its thread count on to a new
+        thread only at that thread's first parallel operation of its own; the LSTM's first matrix
+        product (MKL's) can come before it, and runs with OpenMP's default, one thread per core.
+        Each of Gradio's, anyio's and the event loop's threads then made a team of OpenMP threads
+        of its own (the server had 6 threads instead of 4), and its first calls cost more CPU.
         """
         if self.device.type == "cpu" and not getattr(self.torch_threads_set, "done", False):
             torch.set_num_threads(1)
@@ -125,7 +126,7 @@ class Reader:
 
     def steps(self, name: str, image: torch.Tensor, unit: int) -> dict[str, torch.Tensor]:
         """model.step.unit_steps of LSTM model `name` on one (28, 28) input."""
-        self.one_torch_thread()
+        self.one_torch_thread()  # untested: unit_steps does a parallel op before its first matrix product
         return unit_steps(self.models[name], image.to(self.device), unit)
 
 
