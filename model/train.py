@@ -16,8 +16,8 @@ from tqdm import tqdm
 from model import checkpoint, handwriting
 from model.calibration import summary, unsure_threshold
 from model.curves import plot_curves
-from model.data import (Augment, DataUnavailable, as_the_app_sees, data_root, load_drawings, load_splits,
-                        validation_set)
+from model.data import (Augment, DataUnavailable, as_drawn_with_a_marker, as_the_app_sees, data_root,
+                        load_drawings, load_splits, validation_set)
 from model.network import CELLS, ModelConfig, RowClassifier
 
 
@@ -30,6 +30,7 @@ class TrainConfig:
     label_smoothing: float = 0.1
     clip: float = 1.0
     app_view: float = 0.5  # fraction of each batch shown as the app's preprocessing would give it
+    marker_view: float = 0.3  # the part of app_view drawn first with a fat marker, which closes small loops
     drawn: float = 0.25  # fraction of each batch taken from drawings of the training templates (0: none)
     drawn_per_digit: int = 800  # drawings per digit rendered once per run for that
     val_drawn_per_digit: int = 100  # drawings per digit of the validation templates
@@ -60,11 +61,13 @@ def evaluate(model: RowClassifier, images: torch.Tensor, labels: torch.Tensor):
 
 @dataclass
 class TrainingSet:
-    """What training draws its batches from: MNIST rows, as they are and as the app would give
-    them, with any extra folders of drawings appended; and the pool of generated drawings."""
+    """What training draws its batches from: MNIST rows, as they are, as the app would give them
+    and as drawn with a fat marker, with any extra folders of drawings appended; and the pool of
+    generated drawings."""
 
     images: torch.Tensor
     app_images: torch.Tensor
+    marker_images: torch.Tensor
     labels: torch.Tensor
     drawn_images: torch.Tensor
     drawn_labels: torch.Tensor
@@ -76,10 +79,12 @@ def training_set(splits, config: TrainConfig, extra_images: list[Path] = ()) -> 
     extra = torch.cat([torch.zeros(0, 28, 28), *[images for images, _ in extras.values()]])
     extra_labels = torch.cat([torch.zeros(0, dtype=torch.long), *[labels for _, labels in extras.values()]])
     app_images = as_the_app_sees(splits.train_images)
+    marker_images = as_drawn_with_a_marker(splits.train_images, config.seed)
     drawn_images, drawn_labels = (handwriting.inputs("train", config.drawn_per_digit, config.seed)
                                   if config.drawn > 0 else (torch.zeros(0, 28, 28), torch.zeros(0, dtype=torch.long)))
     return TrainingSet(torch.cat([splits.train_images, extra]), torch.cat([app_images, extra]),
-                       torch.cat([splits.train_labels, extra_labels]), drawn_images, drawn_labels,
+                       torch.cat([marker_images, extra]), torch.cat([splits.train_labels, extra_labels]),
+                       drawn_images, drawn_labels,
                        {folder: len(labels) for folder, (_, labels) in extras.items()})
 
 
@@ -90,6 +95,7 @@ def train(model: RowClassifier, data: TrainingSet, validation, config: TrainConf
     away the last steps' noise on a 9,000-image training split."""
     torch.manual_seed(config.seed)
     images, app_images, labels = data.images.to(device), data.app_images.to(device), data.labels.to(device)
+    marker_images = data.marker_images.to(device)
     drawn_images, drawn_labels = data.drawn_images.to(device), data.drawn_labels.to(device)
     val_images, val_labels = validation[0].to(device), validation[1].to(device)
     augment = Augment()
@@ -107,8 +113,9 @@ def train(model: RowClassifier, data: TrainingSet, validation, config: TrainConf
         batches = tqdm(torch.randperm(len(images), device=device).split(config.batch_size),
                        desc=f"epoch {epoch}/{config.epochs}", unit="batch", leave=False)
         for batch in batches:
-            shown_as_app = torch.rand(len(batch), 1, 1, device=device) < config.app_view
-            x, y = torch.where(shown_as_app, app_images[batch], images[batch]), labels[batch]
+            view = torch.rand(len(batch), 1, 1, device=device)
+            x = torch.where(view < config.app_view, app_images[batch], images[batch])
+            x, y = torch.where(view < config.app_view * config.marker_view, marker_images[batch], x), labels[batch]
             if len(drawn_images):
                 drawn = torch.rand(len(batch), device=device) < config.drawn
                 pick = torch.randint(len(drawn_images), (len(batch),), device=device)
@@ -136,6 +143,13 @@ def train(model: RowClassifier, data: TrainingSet, validation, config: TrainConf
     return {"history": history, "best_epoch": best[1], "val_accuracy": history["val_accuracy"][best[1] - 1]}
 
 
+def started_from(path: Path, card: dict) -> dict:
+    """What a fine-tuned model's card says of the checkpoint it started from: that file may be
+    replaced by the fine-tuned one, so its checksum and how it was trained are kept."""
+    return {"checkpoint": str(path), "sha256": card["checkpoint_sha256"],
+            **{key: card[key] for key in ("command", "training_seconds", "best_epoch", "started_from") if key in card}}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     defaults_model, defaults_train = ModelConfig(), TrainConfig()
@@ -152,14 +166,29 @@ def main(argv=None) -> int:
     parser.add_argument("--extra-images", type=Path, action="append", default=[], metavar="DIR",
                         help="a folder of drawings laid out as DIR/<digit>/<file> (such as the app's feedback "
                         "folder) to mix into training; repeatable")
+    parser.add_argument("--init", type=Path, metavar="CHECKPOINT",
+                        help="start from this checkpoint's weights, and its architecture (the model flags are "
+                        "ignored): to fine-tune a shipped model, e.g. on feedback folders, in minutes")
     parser.add_argument("--out", type=Path, default=Path("checkpoints/model.pt"))
     args = parser.parse_args(argv)
     if not 0 <= args.ema < 1:
         parser.error(f"--ema {args.ema}: the moving average's decay is 0 (none) or more, and under 1")
+    start_from = None
+    if args.init:
+        try:
+            start_from = checkpoint.load(args.init)
+        except checkpoint.CheckpointError as error:
+            parser.error(str(error))
+        trained = start_from[1].get("training", {})
+        if (trained.get("seed"), trained.get("val_fraction")) != (args.seed, args.val_fraction):
+            # another split would validate on images the starting weights were trained on
+            parser.error(f"--init {args.init} was trained with --seed {trained.get('seed')} and --val-fraction "
+                         f"{trained.get('val_fraction')}: use the same, so its validation images stay unseen")
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    model_config = ModelConfig(args.cell, args.hidden_size, args.num_layers, args.dropout, args.bidirectional)
+    model_config = (start_from[0].config if start_from else
+                    ModelConfig(args.cell, args.hidden_size, args.num_layers, args.dropout, args.bidirectional))
     train_config = TrainConfig(**{k: getattr(args, k) for k in vars(defaults_train)})
     device = pick_device(args.device)
     root = data_root(args.data)
@@ -174,6 +203,8 @@ def main(argv=None) -> int:
     prepared = time.perf_counter() - start
     torch.manual_seed(train_config.seed)
     model = RowClassifier(model_config).to(device)
+    if start_from:
+        model.load_state_dict(start_from[0].state_dict())
     print(f"{model_config.describe()}: {model.parameter_count():,} parameters on {device}; "
           f"{len(splits.train_labels)} MNIST + {len(data.labels) - len(splits.train_labels)} extra training images, "
           f"{len(data.drawn_labels)} generated drawings; {len(validation[1])} validation images "
@@ -189,13 +220,14 @@ def main(argv=None) -> int:
         "model": model_config.describe(),
         "parameter_count": model.parameter_count(),
         "training": vars(train_config),
+        **({"started_from": started_from(args.init, start_from[1])} if start_from else {}),
         "data": {
             "root": str(root),
             "train_images": len(splits.train_labels),
             "extra_images": data.extra_counts,
             "generated_drawings": len(data.drawn_labels),
-            "validation_images": len(splits.val_labels),
-            "validation_drawings": len(validation[1]) - len(splits.val_labels),
+            "validation_images": len(splits.val_labels),  # each as the app gives it and drawn with a marker
+            "validation_drawings": len(validation[1]) - 2 * len(splits.val_labels),
             "test_images": len(splits.test_labels),
         },
         "epochs": train_config.epochs,

@@ -6,15 +6,19 @@ and change the digit), and the stroke-path digits of demo.sketches drawn with an
 1 px line on a 1000 px canvas to a fat brush.
 """
 
+import argparse
 import random
-import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image, ImageFilter
 
 from demo.sketches import STROKES, Style, render
+from model import checkpoint
 from model.data import data_root, load_mnist
+from model.evaluate import probabilities
+from model.preprocess import to_mnist
 
 
 def redraw(digit: np.ndarray, canvas=(280, 280), height=0.7, centre=(0.5, 0.5), core=0.5, grow=0,
@@ -93,6 +97,29 @@ def write_folder(root: Path, mnist_digits: int = 300) -> int:
     return count
 
 
+def accuracy_per_style(checkpoints: list[Path], mnist_digits: int) -> None:
+    """Print each checkpoint's accuracy on the last `mnist_digits` MNIST test digits redrawn in
+    each style: 300 a style (write_folder's) tell one style from another only to about 1%."""
+    images, labels = load_mnist(data_root(), train=False)
+    images, labels = images[-mnist_digits:], labels[-mnist_digits:]
+    models = {path: checkpoint.load(path)[0] for path in checkpoints}
+    for style in STYLES:
+        inputs = torch.stack([to_mnist(redraw(x.numpy(), **STYLES[style])) for x in images])
+        for path, model in models.items():
+            right = (probabilities(model, inputs).argmax(1) == labels).sum().item()
+            print(f"{path}  {style:28s} {right / len(labels):.2%} ({len(labels) - right} of {len(labels)} wrong)", flush=True)
+
+
 if __name__ == "__main__":
-    folder = Path(sys.argv[1])
-    print(f"wrote {write_folder(folder)} drawings under {folder}")
+    parser = argparse.ArgumentParser(description="Write the project's drawings, or score checkpoints per style.")
+    parser.add_argument("folder", nargs="?", type=Path, help="write every drawing under this folder")
+    parser.add_argument("--styles", nargs="+", type=Path, metavar="CHECKPOINT",
+                        help="instead, print each checkpoint's accuracy per redrawn style")
+    parser.add_argument("--mnist-digits", type=int, default=10_000, help="MNIST test digits per style for --styles")
+    args = parser.parse_args()
+    if args.styles:
+        accuracy_per_style(args.styles, args.mnist_digits)
+    elif args.folder:
+        print(f"wrote {write_folder(args.folder)} drawings under {args.folder}")
+    else:
+        parser.error("give a folder to write, or --styles CHECKPOINT...")

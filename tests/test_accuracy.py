@@ -23,11 +23,11 @@ def predict(model, images) -> torch.Tensor:
         return model(torch.stack(images)).argmax(1)
 
 
-def test_mnist_test_accuracy_is_at_least_99_percent(shipped):
+def test_mnist_test_accuracy_is_at_least_99_2_percent(shipped):
     model, card = shipped
     result = evaluate_mnist(model, data_root())
     assert result["mnist_test_count"] == 10_000
-    assert result["mnist_test_accuracy"] >= 0.99
+    assert round(result["mnist_test_accuracy"] * 10_000) >= 9_920  # counted: float32's 0.992 is a hair under
     assert result["mnist_test_accuracy"] == pytest.approx(card["mnist_test_accuracy"], abs=1e-6)
 
 
@@ -57,13 +57,11 @@ def test_drawings_in_styles_never_trained_on_are_read_at_least_98_5_percent(ship
 
 
 def check_family(model, drawings_by_style: dict[str, tuple[list, torch.Tensor]]) -> None:
-    """Every style above 97% (no kind of drawing left behind), the family as a whole at 98% or more."""
-    correct, count = 0, 0
+    """Every style at 98% or more: no kind of drawing left behind. (The issue's 98.5% is measured
+    on 10,000 digits a style, `python -m tests.drawings --styles`: 300 tell it only to about 1%.)"""
     for style, (images, labels) in drawings_by_style.items():
         right = (predict(model, [to_mnist(image) for image in images]) == labels).sum().item()
-        assert right / len(labels) >= 0.97, f"{style}: {right / len(labels):.1%}"
-        correct, count = correct + right, count + len(labels)
-    assert correct / count >= 0.98, f"{correct / count:.1%} of {count}"
+        assert right / len(labels) >= 0.98, f"{style}: {right / len(labels):.1%}"
 
 
 def test_stroke_drawings_with_every_pen(shipped):

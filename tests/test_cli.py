@@ -40,7 +40,7 @@ def test_train_then_evaluate(tmp_path):
                   "--device", "cpu", "--out", str(out))
     assert trained.returncode == 0, trained.stderr
     assert "epoch   2/2" in trained.stdout and "val acc" in trained.stdout
-    assert "9000 MNIST + 2 extra training images, 200 generated drawings; 1050 validation images" in trained.stdout
+    assert "9000 MNIST + 2 extra training images, 200 generated drawings; 2050 validation images" in trained.stdout
     assert "epoch 2/2: " in trained.stderr and "batch" in trained.stderr and "loss=" in trained.stderr  # tqdm's bar
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["data"]["extra_images"] == {str(corrections): 2} and card["data"]["generated_drawings"] == 200
@@ -52,6 +52,20 @@ def test_train_then_evaluate(tmp_path):
         assert key in card
     assert Image.open(out.with_suffix(".png")).size[0] > 100
 
+    # fine-tuning: another split would validate on images the weights were trained on
+    other_split = run("model.train", "--init", str(out), "--seed", "4", "--out", str(tmp_path / "tuned.pt"))
+    assert other_split.returncode == 2 and "was trained with --seed 3 and --val-fraction 0.1" in other_split.stderr
+    tuned = run("model.train", "--init", str(out), "--hidden-size", "99", "--epochs", "1", "--batch-size", "256",
+                "--lr", "1e-12", "--seed", "3", "--drawn-per-digit", "20", "--val-drawn-per-digit", "5",
+                "--device", "cpu", "--out", str(tmp_path / "tuned.pt"))
+    assert tuned.returncode == 0, tuned.stderr
+    tuned_card = json.loads((tmp_path / "tuned.json").read_text())
+    assert tuned_card["config"] == card["config"]  # the checkpoint's architecture, not the flags'
+    assert tuned_card["started_from"] == {"checkpoint": str(out), "sha256": card["checkpoint_sha256"], "command": card["command"],
+                                          "training_seconds": card["training_seconds"], "best_epoch": card["best_epoch"]}
+    # a step of 1e-12 leaves the weights as loaded: the same answers as the starting checkpoint
+    assert abs(tuned_card["mnist_test_accuracy"] - card["mnist_test_accuracy"]) < 1e-4
+
     drawings = tmp_path / "drawings"
     for digit in (3, 8):
         (drawings / str(digit)).mkdir(parents=True)
@@ -61,7 +75,7 @@ def test_train_then_evaluate(tmp_path):
     assert evaluated.returncode == 0, evaluated.stderr
     result = json.loads(evaluated.stdout)
     assert result["mnist_test_accuracy"] == card["mnist_test_accuracy"]
-    assert "ece" in result["validation_calibration"] and result["validation_calibration"]["count"] == 1050
+    assert "ece" in result["validation_calibration"] and result["validation_calibration"]["count"] == 2050
     assert result["images_calibration"]["unsure_below"] == card["unsure_below"]
     assert result["images_count"] == 3 and 0 <= result["images_accuracy"] <= 2 / 3
     assert any(w["path"].endswith("broken.png") and w["predicted"] is None for w in result["images_wrong"])

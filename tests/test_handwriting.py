@@ -4,9 +4,10 @@ import random
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from model import handwriting
-from model.data import data_root, load_splits
+from model.data import as_drawn_with_a_marker, as_the_app_sees, data_root, load_splits
 from model.handwriting import SPLITS, TEMPLATES, draw, drawings, templates
 from model.preprocess import stroke_width, to_mnist
 from model.train import TrainConfig, training_set
@@ -82,3 +83,29 @@ def test_extra_images_change_what_training_sees(tmp_path):
     assert torch.equal(mixed.labels[-10:], torch.tensor([digit for _, digit in made]))
     assert torch.equal(mixed.app_images[-10:], torch.stack([to_mnist(image) for image, _ in made]))
     assert torch.equal(mixed.images[: len(plain.labels)], plain.images)
+    # the fat-marker view is of the MNIST rows; the extra drawings are the app's inputs already
+    assert torch.equal(plain.marker_images, as_drawn_with_a_marker(splits.train_images, config.seed))
+    assert torch.equal(mixed.marker_images[-10:], mixed.app_images[-10:])
+
+
+def enclosed_background(images: torch.Tensor) -> torch.Tensor:
+    """Per (28, 28) image, how many background pixels no background path links to the border:
+    the inside of its loops."""
+    background = images < 0.3
+    outside = torch.zeros_like(background)
+    outside[:, [0, -1], :], outside[:, :, [0, -1]] = background[:, [0, -1], :], background[:, :, [0, -1]]
+    while True:
+        grown = F.max_pool2d(outside[:, None].float(), 3, 1, 1)[:, 0].bool() & background
+        if torch.equal(grown, outside):
+            return (background & ~outside).sum((1, 2))
+        outside = grown
+
+
+def test_the_marker_view_closes_small_loops_as_a_fat_marker_does():
+    splits = load_splits(data_root(), 0.1, 0)
+    looped = splits.train_images[torch.isin(splits.train_labels, torch.tensor([0, 4, 6, 8, 9]))][:300]
+    app, marker = as_the_app_sees(looped), as_drawn_with_a_marker(looped, seed=0)
+    assert marker.shape == app.shape and torch.all(marker.amax((1, 2)) == 1)  # inputs as the app gives them
+    holes_app, holes_marker = enclosed_background(app), enclosed_background(marker)
+    closed = ((holes_app > 0) & (holes_marker == 0)).sum().item()
+    assert closed >= 0.1 * (holes_app > 0).sum().item(), f"only {closed} digits had every loop closed"
