@@ -76,13 +76,14 @@ def as_drawn_with_a_marker(images: torch.Tensor, seed: int) -> torch.Tensor:
     return torch.stack([ink_to_mnist(F.max_pool2d(ink, 2 * r + 1, 1, r)[0].numpy()) for ink, r in zip(big, grow)])
 
 
-def validation_set(splits: Splits, drawn_per_digit: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def validation_set(splits: Splits, drawn_per_digit: int, seed: int, marker: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """What the best epoch and the unsure threshold are chosen on: the validation rows as the app
-    would give them, plain and drawn with a fat marker, and drawings of the validation templates,
-    which neither training nor the held-out figures use."""
+    would give them, plain and (with `marker`, as model.train has since it had --marker-view) drawn
+    with a fat marker, and drawings of the validation templates, which neither training nor the
+    held-out figures use."""
     drawn, drawn_labels = handwriting.inputs("validation", drawn_per_digit, seed)
-    images = [as_the_app_sees(splits.val_images), as_drawn_with_a_marker(splits.val_images, seed), drawn]
-    return torch.cat(images), torch.cat([splits.val_labels, splits.val_labels, drawn_labels])
+    rows = [as_the_app_sees(splits.val_images), *([as_drawn_with_a_marker(splits.val_images, seed)] if marker else [])]
+    return torch.cat([*rows, drawn]), torch.cat([splits.val_labels.repeat(len(rows)), drawn_labels])
 
 
 INPUT_SUFFIX = ".input.png"  # the 28x28 input saved beside a drawing: not a drawing of its own

@@ -67,7 +67,9 @@ def evaluate_validation(model: RowClassifier, root: Path, card: dict, unsure_bel
     """Calibration on the validation set the training run chose its epoch and threshold on."""
     training = TrainConfig(**{k: v for k, v in card.get("training", {}).items() if k in vars(TrainConfig())})
     splits = load_splits(root, training.val_fraction, training.seed)
-    images, labels = validation_set(splits, training.val_drawn_per_digit, training.seed)
+    # a card from before --marker-view was chosen on validation rows without marker drawings
+    marker = "marker_view" in card.get("training", {})
+    images, labels = validation_set(splits, training.val_drawn_per_digit, training.seed, marker)
     return {"validation_calibration": summary(probabilities(model, images), labels, unsure_below)}
 
 

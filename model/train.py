@@ -21,6 +21,9 @@ from model.data import (Augment, DataUnavailable, as_drawn_with_a_marker, as_the
 from model.network import CELLS, ModelConfig, RowClassifier
 
 
+MODEL_FLAGS = ("cell", "hidden_size", "num_layers", "dropout", "bidirectional")  # ModelConfig's, from the command line
+
+
 @dataclass
 class TrainConfig:
     epochs: int = 60
@@ -79,7 +82,7 @@ def training_set(splits, config: TrainConfig, extra_images: list[Path] = ()) -> 
     extra = torch.cat([torch.zeros(0, 28, 28), *[images for images, _ in extras.values()]])
     extra_labels = torch.cat([torch.zeros(0, dtype=torch.long), *[labels for _, labels in extras.values()]])
     app_images = as_the_app_sees(splits.train_images)
-    marker_images = as_drawn_with_a_marker(splits.train_images, config.seed)
+    marker_images = as_drawn_with_a_marker(splits.train_images, config.seed) if config.marker_view else app_images
     drawn_images, drawn_labels = (handwriting.inputs("train", config.drawn_per_digit, config.seed)
                                   if config.drawn > 0 else (torch.zeros(0, 28, 28), torch.zeros(0, dtype=torch.long)))
     return TrainingSet(torch.cat([splits.train_images, extra]), torch.cat([app_images, extra]),
@@ -115,7 +118,8 @@ def train(model: RowClassifier, data: TrainingSet, validation, config: TrainConf
         for batch in batches:
             view = torch.rand(len(batch), 1, 1, device=device)
             x = torch.where(view < config.app_view, app_images[batch], images[batch])
-            x, y = torch.where(view < config.app_view * config.marker_view, marker_images[batch], x), labels[batch]
+            x = torch.where(view < config.app_view * config.marker_view, marker_images[batch], x)
+            y = labels[batch]
             if len(drawn_images):
                 drawn = torch.rand(len(batch), device=device) < config.drawn
                 pick = torch.randint(len(drawn_images), (len(batch),), device=device)
@@ -143,11 +147,33 @@ def train(model: RowClassifier, data: TrainingSet, validation, config: TrainConf
     return {"history": history, "best_epoch": best[1], "val_accuracy": history["val_accuracy"][best[1] - 1]}
 
 
-def started_from(path: Path, card: dict) -> dict:
+def provenance(path: Path, card: dict) -> dict:
     """What a fine-tuned model's card says of the checkpoint it started from: that file may be
-    replaced by the fine-tuned one, so its checksum and how it was trained are kept."""
-    return {"checkpoint": str(path), "sha256": card["checkpoint_sha256"],
-            **{key: card[key] for key in ("command", "training_seconds", "best_epoch", "started_from") if key in card}}
+    replaced by the fine-tuned one, so its checksum, its data and how it was trained are kept."""
+    kept = ("command", "training", "data", "training_seconds", "best_epoch", "started_from")
+    return {"checkpoint": str(path), "sha256": card["checkpoint_sha256"], **{key: card[key] for key in kept if key in card}}
+
+
+def load_start(parser: argparse.ArgumentParser, args) -> tuple[RowClassifier, dict]:
+    """The checkpoint --init names and its card, or a parser error: it must have been trained on
+    the same split, and the model flags, which it fixes, must not be given."""
+    try:
+        model, card = checkpoint.load(args.init)
+    except checkpoint.CheckpointError as error:
+        parser.error(str(error))
+    given = [flag for flag in MODEL_FLAGS if getattr(args, flag) != parser.get_default(flag)]
+    if given:
+        parser.error(f"--init {args.init} fixes the architecture ({model.config.describe()}, dropout "
+                     f"{model.config.dropout}): drop " + ", ".join("--" + flag.replace("_", "-") for flag in given))
+    trained = card.get("training")
+    if not isinstance(trained, dict) or "seed" not in trained or "val_fraction" not in trained:
+        parser.error(f"--init {args.init}: its card does not record the seed and validation fraction it was trained "
+                     "with, so its validation rows cannot be kept unseen")
+    if (trained["seed"], trained["val_fraction"]) != (args.seed, args.val_fraction):
+        # another split would validate on images the starting weights were trained on
+        parser.error(f"--init {args.init} was trained with --seed {trained['seed']} and --val-fraction "
+                     f"{trained['val_fraction']}: use the same, so its validation images stay unseen")
+    return model, card
 
 
 def main(argv=None) -> int:
@@ -167,27 +193,19 @@ def main(argv=None) -> int:
                         help="a folder of drawings laid out as DIR/<digit>/<file> (such as the app's feedback "
                         "folder) to mix into training; repeatable")
     parser.add_argument("--init", type=Path, metavar="CHECKPOINT",
-                        help="start from this checkpoint's weights, and its architecture (the model flags are "
-                        "ignored): to fine-tune a shipped model, e.g. on feedback folders, in minutes")
+                        help="start from this checkpoint's weights and architecture (give no model flags): to "
+                        "fine-tune a shipped model, e.g. on feedback folders, in minutes")
     parser.add_argument("--out", type=Path, default=Path("checkpoints/model.pt"))
     args = parser.parse_args(argv)
     if not 0 <= args.ema < 1:
         parser.error(f"--ema {args.ema}: the moving average's decay is 0 (none) or more, and under 1")
-    start_from = None
-    if args.init:
-        try:
-            start_from = checkpoint.load(args.init)
-        except checkpoint.CheckpointError as error:
-            parser.error(str(error))
-        trained = start_from[1].get("training", {})
-        if (trained.get("seed"), trained.get("val_fraction")) != (args.seed, args.val_fraction):
-            # another split would validate on images the starting weights were trained on
-            parser.error(f"--init {args.init} was trained with --seed {trained.get('seed')} and --val-fraction "
-                         f"{trained.get('val_fraction')}: use the same, so its validation images stay unseen")
+    if not 0 <= args.marker_view <= 1:
+        parser.error(f"--marker-view {args.marker_view}: a share of the app-view rows, from 0 to 1")
+    initial = load_start(parser, args) if args.init else None
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    model_config = (start_from[0].config if start_from else
+    model_config = (initial[0].config if initial else
                     ModelConfig(args.cell, args.hidden_size, args.num_layers, args.dropout, args.bidirectional))
     train_config = TrainConfig(**{k: getattr(args, k) for k in vars(defaults_train)})
     device = pick_device(args.device)
@@ -203,8 +221,8 @@ def main(argv=None) -> int:
     prepared = time.perf_counter() - start
     torch.manual_seed(train_config.seed)
     model = RowClassifier(model_config).to(device)
-    if start_from:
-        model.load_state_dict(start_from[0].state_dict())
+    if initial:
+        model.load_state_dict(initial[0].state_dict())
     print(f"{model_config.describe()}: {model.parameter_count():,} parameters on {device}; "
           f"{len(splits.train_labels)} MNIST + {len(data.labels) - len(splits.train_labels)} extra training images, "
           f"{len(data.drawn_labels)} generated drawings; {len(validation[1])} validation images "
@@ -220,13 +238,14 @@ def main(argv=None) -> int:
         "model": model_config.describe(),
         "parameter_count": model.parameter_count(),
         "training": vars(train_config),
-        **({"started_from": started_from(args.init, start_from[1])} if start_from else {}),
+        **({"started_from": provenance(args.init, initial[1])} if initial else {}),
         "data": {
             "root": str(root),
             "train_images": len(splits.train_labels),
             "extra_images": data.extra_counts,
             "generated_drawings": len(data.drawn_labels),
-            "validation_images": len(splits.val_labels),  # each as the app gives it and drawn with a marker
+            "validation_images": len(splits.val_labels),
+            "validation_marker_images": len(splits.val_labels),  # the same rows drawn with a fat marker
             "validation_drawings": len(validation[1]) - 2 * len(splits.val_labels),
             "test_images": len(splits.test_labels),
         },

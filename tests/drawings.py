@@ -16,7 +16,7 @@ from PIL import Image, ImageFilter
 
 from demo.sketches import STROKES, Style, render
 from model import checkpoint
-from model.data import data_root, load_mnist
+from model.data import DataUnavailable, data_root, load_mnist
 from model.evaluate import probabilities
 from model.preprocess import to_mnist
 
@@ -100,9 +100,9 @@ def write_folder(root: Path, mnist_digits: int = 300) -> int:
 def accuracy_per_style(checkpoints: list[Path], mnist_digits: int) -> None:
     """Print each checkpoint's accuracy on the last `mnist_digits` MNIST test digits redrawn in
     each style: 300 a style (write_folder's) tell one style from another only to about 1%."""
+    models = {path: checkpoint.load(path)[0] for path in checkpoints}
     images, labels = load_mnist(data_root(), train=False)
     images, labels = images[-mnist_digits:], labels[-mnist_digits:]
-    models = {path: checkpoint.load(path)[0] for path in checkpoints}
     for style in STYLES:
         inputs = torch.stack([to_mnist(redraw(x.numpy(), **STYLES[style])) for x in images])
         for path, model in models.items():
@@ -117,9 +117,14 @@ if __name__ == "__main__":
                         help="instead, print each checkpoint's accuracy per redrawn style")
     parser.add_argument("--mnist-digits", type=int, default=10_000, help="MNIST test digits per style for --styles")
     args = parser.parse_args()
+    if (args.folder is None) == (args.styles is None):
+        parser.error("give a folder to write, or --styles CHECKPOINT..., not both")
+    if not 1 <= args.mnist_digits <= 10_000:
+        parser.error(f"--mnist-digits {args.mnist_digits}: MNIST has 1 to 10,000 test digits")
     if args.styles:
-        accuracy_per_style(args.styles, args.mnist_digits)
-    elif args.folder:
-        print(f"wrote {write_folder(args.folder)} drawings under {args.folder}")
+        try:
+            accuracy_per_style(args.styles, args.mnist_digits)
+        except (checkpoint.CheckpointError, DataUnavailable) as error:
+            parser.error(str(error))
     else:
-        parser.error("give a folder to write, or --styles CHECKPOINT...")
+        print(f"wrote {write_folder(args.folder)} drawings under {args.folder}")

