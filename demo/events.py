@@ -206,4 +206,8 @@ def about(reader: Reader, name: str, lang: str = ENGLISH) -> str:
             lang, "accuracy", test=f"{card['mnist_test_accuracy']:.2%}", validation=f"{card['validation_accuracy']:.2%}",
             images=f"{card['data']['train_images']:,}", epochs=card["epochs"], best=card["best_epoch"],
             seconds=f"{card['training_seconds']:.0f}", device=card["device"], command=card["command"]))
+    start = card.get("started_from")
+    if isinstance(start, dict) and {"training", "best_epoch", "training_seconds", "command"} <= start.keys():
+        lines.append("\n" + text(lang, "fine_tuned", epochs=start["training"]["epochs"], best=start["best_epoch"],
+                                  seconds=f"{start['training_seconds']:.0f}", command=start["command"]))
     return "\n".join(lines)

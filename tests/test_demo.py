@@ -324,6 +324,9 @@ def test_about_states_size_shapes_and_accuracy(reader):
     assert f"{reader.models['LSTM'].parameter_count():,} parameters" in text
     assert f"| `rnn.weight_ih_l0` | {4 * hidden} x 28 |" in text
     assert f"{reader.cards['LSTM']['mnist_test_accuracy']:.2%}" in text
+    start = reader.cards["LSTM"]["started_from"]  # the shipped LSTM is fine-tuned: both steps are told
+    assert f"Fine-tuned from a model trained for {start['training']['epochs']} epochs (best: {start['best_epoch']})" in text
+    assert start["command"] in text and reader.cards["LSTM"]["command"] in text
 
 
 def test_blank_each_row_blanks_exactly_one_row():
