@@ -221,7 +221,7 @@ def main(argv=None) -> int:
     prepared = time.perf_counter() - start
     torch.manual_seed(train_config.seed)
     model = RowClassifier(model_config).to(device)
-    if initial:
+    if initial:  # built from the seed all the same: the run then draws the same random numbers as any other
         model.load_state_dict(initial[0].state_dict())
     print(f"{model_config.describe()}: {model.parameter_count():,} parameters on {device}; "
           f"{len(splits.train_labels)} MNIST + {len(data.labels) - len(splits.train_labels)} extra training images, "
