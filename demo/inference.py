@@ -127,7 +127,8 @@ class Reader:
     def steps(self, name: str, image: torch.Tensor, unit: int) -> dict[str, torch.Tensor]:
         """model.step.unit_steps of LSTM model `name` on one (28, 28) input."""
         self.one_torch_thread()  # untested: unit_steps does a parallel op before its first matrix product
-        return unit_steps(self.models[name], image.to(self.device), unit)
+        steps = unit_steps(self.models[name], image.to(self.device), unit)
+        return {term: values.cpu() for term, values in steps.items()}
 
 
 @on_gpu

@@ -32,14 +32,14 @@ def unit_steps(model: RowClassifier, image: torch.Tensor, unit: int) -> dict[str
     hidden_size, layer = config.hidden_size, config.num_layers - 1
     top_input, top_output, lengths, _ = every_cut(model, image[None])
     _, cells = lstm_gates(rnn, layer, top_input, top_output, lengths)  # (cuts, rows, directions, units)
-    t = torch.arange(ROWS)
+    t = torch.arange(ROWS, device=image.device)
     x = top_input[t, t]  # the row each cut ends on
-    gate_rows = torch.arange(4) * hidden_size + unit
+    gate_rows = torch.arange(4, device=image.device) * hidden_size + unit
     terms = {name: [] for name in (*TERMS, "gates", "c_prev", "cell", "hidden")}
     for direction in range(config.directions):
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
-        h_prev = torch.zeros(ROWS, hidden_size)
-        c_prev = torch.zeros(ROWS)
+        h_prev = x.new_zeros(ROWS, hidden_size)
+        c_prev = x.new_zeros(ROWS)
         if direction == 0:  # the state after row t-1 of the same cut
             h_prev[1:] = top_output[t[1:], t[:-1], :hidden_size]
             c_prev[1:] = cells[t[1:], t[:-1], 0, unit]

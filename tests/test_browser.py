@@ -142,7 +142,7 @@ def hover(page, box: dict, row: int, column: int, units: int) -> dict:
 def traced(reader: Reader, model: str, strokes: dict):
     """The trace, in Python, of the drawing the page sent."""
     image = events.canvas_input(strokes)
-    return image, trace(reader.models[model], image[None])
+    return image, trace(reader.models[model], image[None].to(reader.device)).to("cpu")
 
 
 def test_a_drawn_7_is_read_as_7_with_every_picture(session):
@@ -387,7 +387,7 @@ def test_bidirectional_one_clock(session, reader):
                      box["y"] + MARGIN["top"] + 7.5 * (box["height"] - MARGIN["top"] - MARGIN["bottom"]) / 28)
     unit = int(page.inner_text("#explorer .unit-panel h3").split()[1])
     shown = step_numbers(page)
-    steps = unit_steps(reader.models["BiLSTM"], image, unit)
+    steps = unit_steps(reader.models["BiLSTM"], image.to(reader.device), unit)
     assert float(shown["c_prev"].split("=")[-1]) == 0
     assert abs(float(shown["cell"].split("=")[-1]) - float(result.cut_cell[0, t, t, 1, unit])) <= 1e-3
     assert abs(float(shown["hidden"].split("=")[-1]) - float(steps["hidden"][t, 1])) <= 1e-3

@@ -29,14 +29,25 @@ from model.step import unit_steps
 
 @pytest.fixture(scope="module")
 def reader() -> Reader:
-    return Reader()
+    return Reader()  # on the GPU where there is one, as the app's
 
 
-def test_models_are_loaded_once_in_eval_mode_on_the_cpu_here(reader):
+@pytest.fixture(scope="module")
+def cpu_reader(reader) -> Reader:
+    """For what only the CPU does: reading light strokes on the event loop."""
+    return reader if reader.device.type == "cpu" else Reader(device="cpu")
+
+
+def traced(reader: Reader, name: str, image: torch.Tensor):
+    """The trace of one image by the reader's model, on its device, brought back to the CPU."""
+    return trace(reader.models[name], image[None].to(reader.device)).to("cpu")
+
+
+def test_models_are_loaded_once_in_eval_mode_on_the_readers_device(reader):
     assert set(reader.models) == {"LSTM", "BiLSTM"}
     assert not reader.models["LSTM"].config.bidirectional and reader.models["BiLSTM"].config.bidirectional
     for model in reader.models.values():
-        assert not model.training and next(model.parameters()).device == reader.device
+        assert not model.training and next(model.parameters()).device.type == reader.device.type
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts the process's threads in /proc")
@@ -84,7 +95,7 @@ def assert_within_step(encoded: dict, expected: np.ndarray) -> None:
 def test_lstm_payload_holds_every_state_within_its_precision(reader):
     shown, value = events.draw(reader, "canvas", canvas_value(4), "LSTM")
     sent = value["readings"]["LSTM"]
-    result = trace(reader.models["LSTM"], shown.image[None])
+    result = traced(reader, "LSTM", shown.image)
     units = reader.models["LSTM"].config.hidden_size
     assert (sent["units"], sent["directions"], sent["cuts"]) == (units, 1, False)
     assert set(sent["states"]) == set(payload.QUANTITIES)
@@ -105,7 +116,7 @@ def test_lstm_payload_holds_every_state_within_its_precision(reader):
 def test_bidirectional_payload_holds_the_states_of_every_cut(reader):
     shown, value = events.draw(reader, "canvas", canvas_value(2), "BiLSTM")
     sent = value["readings"]["BiLSTM"]
-    result = trace(reader.models["BiLSTM"], shown.image[None])
+    result = traced(reader, "BiLSTM", shown.image)
     assert sent["cuts"] and sent["directions"] == 2
     assert_within_step(sent["states"]["hidden"], result.cut_hidden[0].numpy()[payload.TRIANGLE])
     assert_within_step(sent["states"]["forget"], result.cut_gates[0, ..., 1, :].numpy()[payload.TRIANGLE])
@@ -142,10 +153,10 @@ def test_switch_rereads_the_same_input_with_other_models(reader):
 def test_inspect_gives_one_units_exact_step(reader):
     shown = events.draw(reader, "canvas", canvas_value(3), "BiLSTM")[0]
     answer = events.inspect(reader, shown, {"model": "BiLSTM", "unit": 5, "id": 3})
-    expected = unit_steps(reader.models["BiLSTM"], shown.image, 5)
+    expected = unit_steps(reader.models["BiLSTM"], shown.image.to(reader.device), 5)
     assert (answer["model"], answer["unit"], answer["id"]) == ("BiLSTM", 5, 3)
     for name, values in expected.items():
-        np.testing.assert_allclose(answer[name], values.numpy(), atol=1e-6)
+        np.testing.assert_allclose(answer[name], values.cpu().numpy(), atol=1e-6)
     json.dumps(answer)
     units = reader.models["LSTM"].config.hidden_size
     for hostile in (None, [], "x", {"model": "GRU", "unit": 1}, {"model": "LSTM", "unit": units}, {"model": "LSTM", "unit": -1},
@@ -345,7 +356,7 @@ def test_row_importance_is_the_probability_drop(reader):
     blanked = image.clone()
     blanked[12] = 0
     with torch.no_grad():
-        drop = reading.probabilities[9] - model(blanked[None]).softmax(-1)[0, 9].item()
+        drop = reading.probabilities[9] - model(blanked[None].to(reader.device)).softmax(-1)[0, 9].item()
     assert reading.importance[12] == pytest.approx(drop, abs=1e-5)
 
 
@@ -418,7 +429,7 @@ def test_a_hostile_canvas_size_or_brush_is_drawn_at_the_canvas_size():
     assert events.canvas_input({**large, "brush": 18 * 2048 / SIZE}).shape == (28, 28)
 
 
-def test_the_live_channel_is_bounded_like_the_queue(reader):
+def test_the_live_channel_is_bounded_like_the_queue(cpu_reader):
     """demo.live: at most `slots` asks run at once; when `most_waiting` already wait (on the event
     loop, holding no thread), the next is turned away at once with a 'busy' answer; a slot given
     back lets the waiting one in. The LSTM's reading of a stroke of up to INLINE_POINTS points takes
@@ -433,7 +444,7 @@ def test_the_live_channel_is_bounded_like_the_queue(reader):
 
     async def scenario():
         slots = live.Slots(slots=1, most_waiting=1)
-        read_stroke = live.stroke_route(reader, slots).endpoint
+        read_stroke = live.stroke_route(cpu_reader, slots).endpoint
         release = threading.Event()
         running = asyncio.ensure_future(slots.run(release.wait))  # holds the one slot
         try:
@@ -459,7 +470,7 @@ def test_the_live_channel_is_bounded_like_the_queue(reader):
     asyncio.run(scenario())
 
 
-def test_reads_on_the_event_loop_take_at_most_their_share_of_each_second(reader):
+def test_reads_on_the_event_loop_take_at_most_their_share_of_each_second(cpu_reader):
     """A flood of cheap asks: once LoopBudget's share of the second is spent on the event loop,
     the next ask goes to the slots (here: they turn every ask away, most_waiting=0, so it is
     answered "busy") until the next second. The budget's clock and timer are the test's: each read
@@ -474,7 +485,7 @@ def test_reads_on_the_event_loop_take_at_most_their_share_of_each_second(reader)
     async def scenario():
         slots = live.Slots(slots=1, most_waiting=0)
         loop = live.LoopBudget(share=0.05, clock=lambda: now[0], timer=lambda: next(timer))
-        read_stroke = live.stroke_route(reader, slots, loop).endpoint
+        read_stroke = live.stroke_route(cpu_reader, slots, loop).endpoint
         request = Request({"type": "http", "method": "POST", "path": live.LIVE_PATH, "headers": [], "query_string": b""}, receive)
 
         async def read_some(count):
