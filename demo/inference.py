@@ -127,14 +127,19 @@ class Reader:
     def steps(self, name: str, image: torch.Tensor, unit: int) -> dict[str, torch.Tensor]:
         """model.step.unit_steps of LSTM model `name` on one (28, 28) input."""
         self.one_torch_thread()  # untested: unit_steps does a parallel op before its first matrix product
-        steps = unit_steps(self.models[name], image.to(self.device), unit)
-        return {term: values.cpu() for term, values in steps.items()}
+        return _steps(self.models[name], image, unit, self.device)
 
 
 @on_gpu
 def _answers(model: RowClassifier, images: torch.Tensor, device: torch.device) -> np.ndarray:
     with torch.inference_mode():
         return row_logits(model, images.to(device)).softmax(-1).cpu().numpy()
+
+
+@on_gpu
+def _steps(model: RowClassifier, image: torch.Tensor, unit: int, device: torch.device) -> dict[str, torch.Tensor]:
+    steps = unit_steps(model, image.to(device), unit)
+    return {term: values.cpu() for term, values in steps.items()}
 
 
 @on_gpu

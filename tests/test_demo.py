@@ -1,6 +1,7 @@
 """The functions behind the app's events, called as the events call them, without a browser."""
 
 import asyncio
+import copy
 import itertools
 import json
 import os
@@ -358,6 +359,27 @@ def test_row_importance_is_the_probability_drop(reader):
     with torch.no_grad():
         drop = reading.probabilities[9] - model(blanked[None].to(reader.device)).softmax(-1)[0, 9].item()
     assert reading.importance[12] == pytest.approx(drop, abs=1e-5)
+
+
+def test_on_a_gpu_the_live_channel_reads_nothing_on_the_event_loop(cpu_reader):
+    """A GPU's reads wait on the device, so even the LSTM's cheap asks go to the slots: with no
+    slot to wait for (most_waiting=0) each is turned away, where a CPU reader answers it on the loop.
+    The reader only says it is on a GPU: a turned-away ask runs no model."""
+    body = json.dumps({"canvas": {**canvas_value(7), "drawing": True}, "mode": "LSTM"}).encode()
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def read_once(reader) -> dict:
+        read_stroke = live.stroke_route(reader, live.Slots(slots=1, most_waiting=0)).endpoint
+        request = Request({"type": "http", "method": "POST", "path": live.LIVE_PATH, "headers": [], "query_string": b""}, receive)
+        return json.loads((await read_stroke(request)).body)
+
+    on_gpu = copy.copy(cpu_reader)
+    on_gpu.device = torch.device("cuda")
+    assert asyncio.run(read_once(cpu_reader))["readings"]["LSTM"]["digit"] == 7
+    busy = asyncio.run(read_once(on_gpu))
+    assert busy["readings"] == {} and busy["problem"].startswith("The server is busy")
 
 
 def test_lead_rows_say_when_the_answer_first_led_and_when_for_good():
