@@ -361,19 +361,22 @@ def test_row_importance_is_the_probability_drop(reader):
     assert reading.importance[12] == pytest.approx(drop, abs=1e-5)
 
 
+async def post_live(read_stroke, asked: dict) -> dict:
+    """The live route's function `read_stroke`, asked `asked` as Starlette asks it; its JSON answer."""
+    async def receive():
+        return {"type": "http.request", "body": json.dumps(asked).encode(), "more_body": False}
+    request = Request({"type": "http", "method": "POST", "path": live.LIVE_PATH, "headers": [], "query_string": b""}, receive)
+    return json.loads((await read_stroke(request)).body)
+
+
 def test_on_a_gpu_the_live_channel_reads_nothing_on_the_event_loop(cpu_reader):
     """A GPU's reads wait on the device, so even the LSTM's cheap asks go to the slots: with no
     slot to wait for (most_waiting=0) each is turned away, where a CPU reader answers it on the loop.
     The reader only says it is on a GPU: a turned-away ask runs no model."""
-    body = json.dumps({"canvas": {**canvas_value(7), "drawing": True}, "mode": "LSTM"}).encode()
-
-    async def receive():
-        return {"type": "http.request", "body": body, "more_body": False}
+    seven = {"canvas": {**canvas_value(7), "drawing": True}, "mode": "LSTM"}
 
     async def read_once(reader) -> dict:
-        read_stroke = live.stroke_route(reader, live.Slots(slots=1, most_waiting=0)).endpoint
-        request = Request({"type": "http", "method": "POST", "path": live.LIVE_PATH, "headers": [], "query_string": b""}, receive)
-        return json.loads((await read_stroke(request)).body)
+        return await post_live(live.stroke_route(reader, live.Slots(slots=1, most_waiting=0)).endpoint, seven)
 
     on_gpu = copy.copy(cpu_reader)
     on_gpu.device = torch.device("cuda")
@@ -458,12 +461,6 @@ def test_the_live_channel_is_bounded_like_the_queue(cpu_reader):
     no slot: it is answered on the event loop. Only strokes in progress are read there, and only light."""
     seven = {"canvas": {**canvas_value(7), "drawing": True}, "mode": "BiLSTM"}
 
-    async def post(read_stroke, asked: dict) -> dict:  # the route's function, asked as Starlette asks it
-        async def receive():
-            return {"type": "http.request", "body": json.dumps(asked).encode(), "more_body": False}
-        request = Request({"type": "http", "method": "POST", "path": live.LIVE_PATH, "headers": [], "query_string": b""}, receive)
-        return json.loads((await read_stroke(request)).body)
-
     async def scenario():
         slots = live.Slots(slots=1, most_waiting=1)
         read_stroke = live.stroke_route(cpu_reader, slots).endpoint
@@ -473,20 +470,20 @@ def test_the_live_channel_is_bounded_like_the_queue(cpu_reader):
             await asyncio.sleep(0.1)
             waiting = asyncio.ensure_future(slots.run(lambda: "ran"))
             await asyncio.sleep(0.1)
-            busy = await asyncio.wait_for(post(read_stroke, seven), timeout=5)
+            busy = await asyncio.wait_for(post_live(read_stroke, seven), timeout=5)
             assert busy["readings"] == {} and busy["problem"].startswith("The server is busy")
             # The LSTM alone on few points is answered on the event loop, needing no slot; on more, it is not.
-            lstm = await asyncio.wait_for(post(read_stroke, {**seven, "mode": "LSTM"}), timeout=5)
+            lstm = await asyncio.wait_for(post_live(read_stroke, {**seven, "mode": "LSTM"}), timeout=5)
             assert lstm["readings"]["LSTM"]["digit"] == 7
             many = {**seven["canvas"], "strokes": seven["canvas"]["strokes"] + [[5, 5] * (live.INLINE_POINTS + 1)]}
-            busy = await asyncio.wait_for(post(read_stroke, {"canvas": many, "mode": "LSTM"}), timeout=5)
+            busy = await asyncio.wait_for(post_live(read_stroke, {"canvas": many, "mode": "LSTM"}), timeout=5)
             assert busy["readings"] == {} and busy["problem"].startswith("The server is busy")
         finally:  # a failed check must not leave the slot's thread waiting for ever
             release.set()
         assert await running and await waiting == "ran"
-        light = await post(read_stroke, seven)
+        light = await post_live(read_stroke, seven)
         assert light["readings"]["BiLSTM"]["digit"] == 7 and not light["readings"]["BiLSTM"]["full"]
-        lifted = await post(read_stroke, {**seven, "canvas": canvas_value(7)})  # no `drawing: true`
+        lifted = await post_live(read_stroke, {**seven, "canvas": canvas_value(7)})  # no `drawing: true`
         assert lifted["readings"] == {} and "a live reading needs" in lifted["problem"]
 
     asyncio.run(scenario())
@@ -498,20 +495,15 @@ def test_reads_on_the_event_loop_take_at_most_their_share_of_each_second(cpu_rea
     answered "busy") until the next second. The budget's clock and timer are the test's: each read
     takes 0.02 s of a 0.05 s share, however fast this machine reads."""
     seven = {"canvas": {**canvas_value(7), "drawing": True}, "mode": "LSTM"}
-    body = json.dumps(seven).encode()
     now, timer = [100.2], itertools.count(0, 0.02)  # LoopBudget.run reads the timer twice a read
-
-    async def receive():
-        return {"type": "http.request", "body": body, "more_body": False}
 
     async def scenario():
         slots = live.Slots(slots=1, most_waiting=0)
         loop = live.LoopBudget(share=0.05, clock=lambda: now[0], timer=lambda: next(timer))
         read_stroke = live.stroke_route(cpu_reader, slots, loop).endpoint
-        request = Request({"type": "http", "method": "POST", "path": live.LIVE_PATH, "headers": [], "query_string": b""}, receive)
 
         async def read_some(count):
-            return [bool(json.loads((await read_stroke(request)).body)["readings"]) for _ in range(count)]
+            return [bool((await post_live(read_stroke, seven))["readings"]) for _ in range(count)]
 
         assert await read_some(5) == [True, True, True, False, False]  # 0.06 s spent: the rest turned away
         now[0] = 100.9
