@@ -8,12 +8,14 @@
 
 A stroke's server time is what the canvas event runs plus each output's postprocess and the
 JSON Gradio sends: while the pen is down (light: the answer after each row), and when it
-lifts (full: trace, row importance and every state, for a bidirectional model of every cut).
+lifts (full: trace, row importance and every state, for a bidirectional model of every cut);
+then the sum over a whole stroke's sends, as the page makes them (pen_ticks).
 """
 
 import argparse
 import json
 import math
+import random
 import statistics
 import tempfile
 import time
@@ -45,6 +47,7 @@ def canvas_value(digit: int, size: int = SIZE, strokes: int | None = None) -> di
 PEN_SPEED = 400  # canvas pixels per second: a digit takes about a second
 POINTER_HZ = 60  # pointermove events per second, as browsers send them
 PEN_UP = 0.25  # seconds between one stroke's end and the next one's start
+TREMOR = 2  # canvas pixels a hand's point may stray from the stroke's line, either way
 
 
 def stroke_values() -> list[dict]:
@@ -52,17 +55,20 @@ def stroke_values() -> list[dict]:
     return [canvas_value(digit, strokes=n + 1) for digit in range(10) for n in range(len(canvas_strokes(digit, SIZE)))]
 
 
-def pen_ticks(digit: int) -> list[tuple[float, dict]]:
+def pen_ticks(digit: int, hand: random.Random | None = None) -> list[tuple[float, dict]]:
     """(seconds since pen-down, canvas value) of each send while the digit is drawn: a pointer
-    event every 1/POINTER_HZ s; a send when 100 ms have passed since the last, and at pen-up."""
+    event every 1/POINTER_HZ s; a send when 100 ms have passed since the last, and at pen-up.
+    With a `hand`, each point strays up to TREMOR pixels from the line, as no two drawings by
+    people are the same: the server's memories of recent inputs and readings then answer none."""
     ticks, done, now, last_sent = [], [], 0.0, -math.inf
+    stray = (lambda: hand.randint(-TREMOR, TREMOR)) if hand else (lambda: 0)
     for stroke in canvas_strokes(digit, SIZE):
         current = [round(c) for c in stroke[0]]
         for a, b in zip(stroke, stroke[1:]):
             steps = max(1, math.ceil(math.dist(a, b) * POINTER_HZ / PEN_SPEED))
             for k in range(1, steps + 1):
                 now += 1 / POINTER_HZ
-                current += [round(a[0] + (b[0] - a[0]) * k / steps), round(a[1] + (b[1] - a[1]) * k / steps)]
+                current += [round(a[0] + (b[0] - a[0]) * k / steps) + stray(), round(a[1] + (b[1] - a[1]) * k / steps) + stray()]
                 if now - last_sent > SEND_EVERY_MS / 1000:
                     ticks.append((now, {**EMPTY, "strokes": [*done, current.copy()], "drawing": True}))
                     last_sent = now
@@ -89,6 +95,29 @@ def forget_recent(reader: Reader) -> None:
         reader.recent.clear()
 
 
+def timed_send(reader: Reader, outputs: list, value: dict, mode: str) -> tuple[float, float, int]:
+    """(ms of server time, ms of it in the event function, bytes sent) for one canvas send."""
+    forget_recent(reader)  # each send of a stroke is a drawing not read before
+    start = time.perf_counter()
+    result = events.draw(reader, "canvas", value, mode)
+    computed = time.perf_counter()
+    sent = [component.postprocess(v) for component, v in zip(outputs, result) if not isinstance(component, gr.State)]
+    size = len(json.dumps(sent))
+    return (time.perf_counter() - start) * 1e3, (computed - start) * 1e3, size
+
+
+def whole_strokes() -> list[list[dict]]:
+    """Each stroke of each digit as the page sends it (pen_ticks): its sends while the pen moves, then its end."""
+    strokes, current = [], []
+    for digit in range(10):
+        for _, value in pen_ticks(digit):
+            current.append(value)
+            if not value["drawing"]:
+                strokes.append(current)
+                current = []
+    return strokes
+
+
 def stroke(calls: int) -> None:
     reader = Reader()
     outputs = canvas_outputs(build(reader))
@@ -96,22 +125,16 @@ def stroke(calls: int) -> None:
     print(f"device {reader.device}, torch threads {__import__('torch').get_num_threads()}, {calls} calls per model")
     for mode in ("LSTM", "BiLSTM", "Both side by side"):
         for pen_down in (True, False):
-            totals, computes, sizes = [], [], []
-            for i in range(calls + 10):
-                value = {**values[i % len(values)], "drawing": pen_down}
-                forget_recent(reader)  # each send of a stroke is a drawing not read before
-                start = time.perf_counter()
-                result = events.draw(reader, "canvas", value, mode)
-                computed = time.perf_counter()
-                sent = [component.postprocess(v) for component, v in zip(outputs, result) if not isinstance(component, gr.State)]
-                size = len(json.dumps(sent))
-                if i >= 10:  # warm-up calls are not counted
-                    totals.append((time.perf_counter() - start) * 1e3)
-                    computes.append((computed - start) * 1e3)
-                    sizes.append(size)
+            sends = [timed_send(reader, outputs, {**values[i % len(values)], "drawing": pen_down}, mode)
+                     for i in range(calls + 10)][10:]  # warm-up calls are not counted
+            totals, computes, sizes = zip(*sends)
             print(f"{mode:17s} {'during a stroke' if pen_down else 'stroke end':15s}: p50 {statistics.median(totals):5.1f} ms, "
                   f"p99 {percentile(totals, 99):5.1f} ms (event function p50 {statistics.median(computes):5.1f} ms), "
                   f"{statistics.median(sizes) / 1000:6.1f} KB per reading (max {max(sizes) / 1000:.1f})")
+        strokes = whole_strokes() * 3
+        totals = [sum(timed_send(reader, outputs, value, mode)[0] for value in sends) for sends in strokes]
+        print(f"{mode:17s} {'whole stroke':15s}: p50 {statistics.median(totals):5.1f} ms, the sum over its "
+              f"{sum(map(len, strokes)) / len(strokes):.1f} sends (every 100 ms while the pen moves, then its end)")
 
 
 def drawing_files(folder: Path) -> list[Path]:

@@ -15,13 +15,17 @@ Drawing (`--draw`): users draw as the page sends strokes. The pen moves at PEN_S
 moves, the growing stroke list goes out when 100 ms have passed since the last send, through the
 explorer's live channel (demo/live.py), and again at pen-up, through the canvas's event
 (demo/canvas.py's rule); the next request goes out only once the last is answered, with the newest
-value (as the page does); 2 s pass between digits. First one user draws one digit (warm_up),
-then it prints what the server costs for 10 s with nobody there (CPU time, and how often its
-threads wake). Then for each number of users
-it prints the stroke latency p50 / p99, the share of 100 ms ticks answered fresh (a tick is stale
-when a newer one replaced it while a request was in flight, so it was never sent), and the
-server's CPU time per stroke request, from /proc/<pid>/stat. Only the stroke endpoint's inputs,
-its answer and the live route are read from the app's own config and outputs, so any outputs will do.
+value (as the page does); 2 s pass between digits. Each drawing strays from the digit's lines by a
+hand's tremor of its own (app_speed.pen_ticks), so that no user sends what another sent and the
+server's memories of recent canvases and readings do not answer for it.
+
+First one user draws one digit (warm_up); then it prints what the server costs for 10 s with
+nobody there (CPU time, and how often its threads wake), and what one user alone costs it per
+live ask and per pen-up (one_user). Then for each number of users it prints the stroke latency
+p50 / p99, the share of 100 ms ticks answered fresh (a tick is stale when a newer one replaced it
+while a request was in flight, so it was never sent), and the server's CPU time per stroke
+request, from /proc/<pid>/stat. Only the stroke endpoint's inputs, its answer and the live route
+are read from the app's own config and outputs, so any outputs will do.
 """
 
 import argparse
@@ -51,7 +55,6 @@ MODELS = ("LSTM", "BiLSTM")
 DRAWN = [canvas_value(digit) for digit in range(10)]
 PAUSE = 2.0  # seconds between digits
 STATUS_DIGIT = re.compile(r"reads an? \*\*(\d)\*\*")
-TICKS = [pen_ticks(digit) for digit in range(10)]  # (seconds after pen-down, canvas value) of each send
 
 
 def stroke_arguments(client) -> Callable[[dict, str], list]:
@@ -270,7 +273,7 @@ def drawer(client, arguments, live, number: int, model: str, deadline: float, dr
     time.sleep(rng.uniform(0, PAUSE))  # users do not start in step
     digit = number % 10
     while time.monotonic() < deadline:
-        ticks, start, sent, answered, outputs = TICKS[digit], time.monotonic(), -1, 0, None
+        ticks, start, sent, answered, outputs = pen_ticks(digit, rng), time.monotonic(), -1, 0, None
         times = [at for at, _ in ticks]
         while sent < len(ticks) - 1:
             now = time.monotonic() - start
@@ -331,7 +334,7 @@ def warm_up(url: str, model: str) -> None:
     try:
         arguments, live = stroke_arguments(client), live_channel(client)
         with httpx.Client(base_url=client.src, timeout=60) as http:
-            for _, value in TICKS[0]:
+            for _, value in pen_ticks(0):
                 send(client, arguments, live, http, value, model)
     finally:
         client.close()
@@ -345,6 +348,28 @@ class Idle:
     wakeups: float
 
 
+def one_user(url: str, pid: int, model: str, digits: int = 20) -> tuple[float, float]:
+    """(server CPU seconds per live ask, per pen-up) when one user sends them one after another,
+    without pauses: first every live ask of `digits` drawings, then their pen-ups. With nobody
+    else there, the server's CPU splits by kind of request; each drawing has a tremor of its own."""
+    client = api_client(url)
+    hand = random.Random(0)
+    sends = [value for digit in range(digits) for _, value in pen_ticks(digit % 10, hand)]
+    costs = []
+    try:
+        arguments, live = stroke_arguments(client), live_channel(client)
+        with httpx.Client(base_url=client.src, timeout=60) as http:
+            for pen_down in (True, False):
+                values = [value for value in sends if value["drawing"] == pen_down]
+                cpu = cpu_seconds(pid)
+                for value in values:
+                    send(client, arguments, live, http, value, model)
+                costs.append((cpu_seconds(pid) - cpu) / len(values))
+    finally:
+        client.close()
+    return costs[0], costs[1]
+
+
 def run_drawing(users: list[int], seconds: float, model: str = "LSTM", every: float | None = None,
                 idle_seconds: float = 10.0, report=print) -> tuple[Idle, list[Drawing]]:
     """One server: first `idle_seconds` with nobody there, then for each number of users a phase of
@@ -356,6 +381,9 @@ def run_drawing(users: list[int], seconds: float, model: str = "LSTM", every: fl
         time.sleep(2)  # the server's own start-up work, and the warm-up's
         idle = Idle(*idle_cost(server.pid, idle_seconds))
         report(f"with nobody there, the server takes {idle.cpu:.3f} CPU seconds and wakes {idle.wakeups:.0f} times a second")
+        live_ask, pen_up = one_user(url, server.pid, model)
+        report(f"one user alone, without pauses: {live_ask * 1e3:.1f} ms of server CPU a live ask, "
+               f"{pen_up * 1e3:.1f} ms a pen-up (through Gradio's queue)")
         phases = []
         for count in users:
             phases.append(draw_phase(url, server.pid, min(count, MAX_CLIENTS), seconds, model, every or seconds, report))

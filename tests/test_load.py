@@ -2,6 +2,9 @@
 writes nothing to its cache per request, and users drawing as the page does read their digits
 (`python -m benchmarks.load [--draw]` is the full run)."""
 
+import random
+
+from benchmarks.app_speed import TREMOR, pen_ticks
 from benchmarks.load import run, run_drawing, summary
 
 
@@ -24,3 +27,17 @@ def test_users_drawing_as_the_page_does_get_every_final_answer_right_and_nobody_
     assert drawing.errors == [] and drawing.wrong == []
     assert len(drawing.latencies) == drawing.answered >= 20  # digits were drawn, and each send counted once
     assert idle.wakeups < 400, idle
+
+
+def test_each_drawing_of_the_load_is_new_and_stays_on_its_digit():
+    """The drawing users' hands tremble, each in its own way: no send repeats another user's (the
+    server's memories of recent canvases and readings would answer it for nothing, as they did
+    before), yet every point stays within TREMOR pixels of the digit's line."""
+    steady = pen_ticks(4)
+    one, other = pen_ticks(4, random.Random(1)), pen_ticks(4, random.Random(2))
+    assert [at for at, _ in one] == [at for at, _ in steady]  # sent at the same moments
+    assert all(a["strokes"] != b["strokes"] != c["strokes"] for (_, a), (_, b), (_, c) in zip(steady, one, other))
+    for (_, value), (_, line) in zip(one, steady):
+        for stroke, steady_stroke in zip(value["strokes"], line["strokes"]):
+            assert len(stroke) == len(steady_stroke)
+            assert max(abs(a - b) for a, b in zip(stroke, steady_stroke)) <= TREMOR
