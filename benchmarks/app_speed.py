@@ -1,6 +1,6 @@
 """Speed of the app, printed (never asserted):
 
-    python -m benchmarks.app_speed stroke [--calls 200]    server time and bytes for one canvas stroke
+    python -m benchmarks.app_speed stroke [--calls 200]    server time and bytes of one canvas send, and of whole strokes
     python -m benchmarks.app_speed classify [--calls 200]  `classify` round trip through gradio_client
     python -m benchmarks.app_speed batching                16 `classify` requests at once, batched by Gradio
     python -m benchmarks.app_speed startup                 `python app.py` until it answers HTTP
@@ -59,11 +59,12 @@ def pen_ticks(digit: int, hand: random.Random | None = None) -> list[tuple[float
     """(seconds since pen-down, canvas value) of each send while the digit is drawn: a pointer
     event every 1/POINTER_HZ s; a send when 100 ms have passed since the last, and at pen-up.
     With a `hand`, each point strays up to TREMOR pixels from the line, as no two drawings by
-    people are the same: the server's memories of recent inputs and readings then answer none."""
+    people are the same, so the server's memories of recent canvases and readings cannot answer
+    one hand's drawing with another's."""
     ticks, done, now, last_sent = [], [], 0.0, -math.inf
-    stray = (lambda: hand.randint(-TREMOR, TREMOR)) if hand else (lambda: 0)
+    stray = (lambda: 0) if hand is None else (lambda: hand.randint(-TREMOR, TREMOR))
     for stroke in canvas_strokes(digit, SIZE):
-        current = [round(c) for c in stroke[0]]
+        current = [round(c) + stray() for c in stroke[0]]
         for a, b in zip(stroke, stroke[1:]):
             steps = max(1, math.ceil(math.dist(a, b) * POINTER_HZ / PEN_SPEED))
             for k in range(1, steps + 1):
@@ -107,7 +108,8 @@ def timed_send(reader: Reader, outputs: list, value: dict, mode: str) -> tuple[f
 
 
 def whole_strokes() -> list[list[dict]]:
-    """Each stroke of each digit as the page sends it (pen_ticks): its sends while the pen moves, then its end."""
+    """Each stroke of the ten digits as the page sends it (pen_ticks): its sends while the pen
+    moves, then its end."""
     strokes, current = [], []
     for digit in range(10):
         for _, value in pen_ticks(digit):
@@ -131,7 +133,7 @@ def stroke(calls: int) -> None:
             print(f"{mode:17s} {'during a stroke' if pen_down else 'stroke end':15s}: p50 {statistics.median(totals):5.1f} ms, "
                   f"p99 {percentile(totals, 99):5.1f} ms (event function p50 {statistics.median(computes):5.1f} ms), "
                   f"{statistics.median(sizes) / 1000:6.1f} KB per reading (max {max(sizes) / 1000:.1f})")
-        strokes = whole_strokes() * 3
+        strokes = whole_strokes() * 3  # 11 strokes: each timed three times
         totals = [sum(timed_send(reader, outputs, value, mode)[0] for value in sends) for sends in strokes]
         print(f"{mode:17s} {'whole stroke':15s}: p50 {statistics.median(totals):5.1f} ms, the sum over its "
               f"{sum(map(len, strokes)) / len(strokes):.1f} sends (every 100 ms while the pen moves, then its end)")

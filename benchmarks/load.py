@@ -348,10 +348,25 @@ class Idle:
     wakeups: float
 
 
-def one_user(url: str, pid: int, model: str, digits: int = 20) -> tuple[float, float]:
-    """(server CPU seconds per live ask, per pen-up) when one user sends them one after another,
-    without pauses: first every live ask of `digits` drawings, then their pen-ups. With nobody
-    else there, the server's CPU splits by kind of request; each drawing has a tremor of its own."""
+@dataclass
+class OneUser:
+    """The server's CPU seconds per request of each kind when one user sends them, beyond what
+    it spends with nobody there."""
+
+    live_ask: float
+    pen_up: float
+
+
+ONE_USER_GAP = 0.02  # seconds between one user's sends: about the rate of 16 users' live asks
+
+
+def one_user(url: str, pid: int, model: str, idle: Idle, digits: int = 30) -> OneUser:
+    """One user sends `digits` drawings (a tremor each) one request at a time, ONE_USER_GAP apart:
+    first every live ask, then every pen-up, so that the server's CPU splits by kind of request.
+    At that rate the LSTM's live asks take about a tenth of each second, under the quarter that
+    demo.live's LoopBudget lets the event loop read, so they are read there as under load; sent
+    without a gap, many went to threads. /proc counts CPU in 10 ms ticks: 30 drawings give 321
+    live asks and 33 pen-ups."""
     client = api_client(url)
     hand = random.Random(0)
     sends = [value for digit in range(digits) for _, value in pen_ticks(digit % 10, hand)]
@@ -361,19 +376,21 @@ def one_user(url: str, pid: int, model: str, digits: int = 20) -> tuple[float, f
         with httpx.Client(base_url=client.src, timeout=60) as http:
             for pen_down in (True, False):
                 values = [value for value in sends if value["drawing"] == pen_down]
-                cpu = cpu_seconds(pid)
+                cpu, start = cpu_seconds(pid), time.monotonic()
                 for value in values:
                     send(client, arguments, live, http, value, model)
-                costs.append((cpu_seconds(pid) - cpu) / len(values))
+                    time.sleep(ONE_USER_GAP)
+                spent = cpu_seconds(pid) - cpu - idle.cpu * (time.monotonic() - start)
+                costs.append(spent / len(values))
     finally:
         client.close()
-    return costs[0], costs[1]
+    return OneUser(*costs)
 
 
 def run_drawing(users: list[int], seconds: float, model: str = "LSTM", every: float | None = None,
-                idle_seconds: float = 10.0, report=print) -> tuple[Idle, list[Drawing]]:
-    """One server: first `idle_seconds` with nobody there, then for each number of users a phase of
-    `seconds` in which they all draw."""
+                idle_seconds: float = 10.0, report=print) -> tuple[Idle, OneUser, list[Drawing]]:
+    """One server: first `idle_seconds` with nobody there, then one user alone (one_user), then for
+    each number of users a phase of `seconds` in which they all draw."""
     seconds = min(seconds, MAX_SECONDS)
     with tempfile.TemporaryDirectory() as work, local_app(env={"GRADIO_TEMP_DIR": str(Path(work) / "gradio")}) as (url, server):
         report(f"users draw with the {model} shown, {seconds:.0f} s per row, against {url}")
@@ -381,16 +398,16 @@ def run_drawing(users: list[int], seconds: float, model: str = "LSTM", every: fl
         time.sleep(2)  # the server's own start-up work, and the warm-up's
         idle = Idle(*idle_cost(server.pid, idle_seconds))
         report(f"with nobody there, the server takes {idle.cpu:.3f} CPU seconds and wakes {idle.wakeups:.0f} times a second")
-        live_ask, pen_up = one_user(url, server.pid, model)
-        report(f"one user alone, without pauses: {live_ask * 1e3:.1f} ms of server CPU a live ask, "
-               f"{pen_up * 1e3:.1f} ms a pen-up (through Gradio's queue)")
+        alone = one_user(url, server.pid, model, idle)
+        report(f"one user alone, beyond that: {alone.live_ask * 1e3:.1f} ms of server CPU a live ask, "
+               f"{alone.pen_up * 1e3:.0f} ms a pen-up (through Gradio's queue)")
         phases = []
         for count in users:
             phases.append(draw_phase(url, server.pid, min(count, MAX_CLIENTS), seconds, model, every or seconds, report))
             if len(phases) == 1:
                 report(TABLE_HEADER)
             report(phases[-1].row())
-    return idle, phases
+    return idle, alone, phases
 
 
 def memory_line(drawing: Drawing) -> str:
@@ -428,7 +445,7 @@ def main() -> None:
     parser.add_argument("--model", default="LSTM", choices=MODELS + ("Both side by side",), help="with --draw")
     args = parser.parse_args()
     if args.draw:
-        _, phases = run_drawing(args.users, args.seconds, args.model, args.every)
+        _, _, phases = run_drawing(args.users, args.seconds, args.model, args.every)
         for phase in phases:
             if args.every:  # sampled through the run, not only at its end
                 print(f"{phase.users} users: " + memory_line(phase))
