@@ -59,8 +59,8 @@ def pen_ticks(digit: int, hand: random.Random | None = None) -> list[tuple[float
     """(seconds since pen-down, canvas value) of each send while the digit is drawn: a pointer
     event every 1/POINTER_HZ s; a send when 100 ms have passed since the last, and at pen-up.
     With a `hand`, each point strays up to TREMOR pixels from the line, as no two drawings by
-    people are the same, so the server's memories of recent canvases and readings cannot answer
-    one hand's drawing with another's."""
+    people are the same, so the server's memories of recent canvases and readings cannot spare
+    one hand's drawing its work because another's was the same."""
     ticks, done, now, last_sent = [], [], 0.0, -math.inf
     stray = (lambda: 0) if hand is None else (lambda: hand.randint(-TREMOR, TREMOR))
     for stroke in canvas_strokes(digit, SIZE):
@@ -89,8 +89,8 @@ def canvas_outputs(app: gr.Blocks) -> list:
 
 
 def forget_recent(reader: Reader) -> None:
-    """Empty the memories of recent canvas values and readings, which would answer the
-    benchmark's repeated drawings without reading them."""
+    """Empty the memories of recent canvas values and readings, which would spare the
+    benchmark's repeated drawings part of their work."""
     events._recent_canvas_input.cache_clear()
     with reader.recent_lock:
         reader.recent.clear()

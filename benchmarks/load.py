@@ -17,7 +17,7 @@ explorer's live channel (demo/live.py), and again at pen-up, through the canvas'
 (demo/canvas.py's rule); the next request goes out only once the last is answered, with the newest
 value (as the page does); 2 s pass between digits. Each drawing strays from the digit's lines by a
 hand's tremor of its own (app_speed.pen_ticks), so that no user sends what another sent and the
-server's memories of recent canvases and readings do not answer for it.
+server's memories of recent canvases and readings spare it no work.
 
 First one user draws one digit (warm_up); then it prints what the server costs for 10 s with
 nobody there (CPU time, and how often its threads wake), and what one user alone costs it per

@@ -24,7 +24,7 @@ def test_eight_clients_for_ten_seconds():
 
 def test_users_drawing_as_the_page_does_get_every_final_answer_right_and_nobody_there_costs_little(monkeypatch):
     """Four users drawing get every final answer right, and no drawing is another's (the server's
-    memories of recent canvases and readings would answer a repeat for nothing). Before they come,
+    memories of recent canvases and readings would spare a repeat part of its work). Before they come,
     the server mostly sleeps: Gradio's queue would look for events 1,000 times a second (830 to 870
     wake-ups a second measured); app.py makes it every 10 ms (about 130). One user alone costs it
     more for a pen-up (a full reading, through the queue) than for a live ask."""
