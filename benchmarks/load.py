@@ -16,8 +16,8 @@ moves, the growing stroke list goes out when 100 ms have passed since the last s
 explorer's live channel (demo/live.py), and again at pen-up, through the canvas's event
 (demo/canvas.py's rule); the next request goes out only once the last is answered, with the newest
 value (as the page does); 2 s pass between digits. Each drawing strays from the digit's lines by a
-hand's tremor of its own (app_speed.pen_ticks), so that no user sends what another sent and the
-server's memories of recent canvases and readings spare it no work.
+hand's tremor of its own (app_speed.pen_ticks), so that users practically never send the same
+drawing and the server's memories of recent canvases and readings spare them no work.
 
 First one user draws one digit (warm_up); then it prints what the server costs for 10 s with
 nobody there (CPU time, and how often its threads wake), and what one user alone costs it per
@@ -368,7 +368,7 @@ def one_user(url: str, pid: int, model: str, idle: Idle, digits: int = 30) -> On
     without a gap, many went to threads. /proc counts CPU in 10 ms ticks: 30 drawings give 321
     live asks and 33 pen-ups."""
     client = api_client(url)
-    hand = random.Random(0)
+    hand = random.Random("one user")  # no drawing user's seed (each user's is its number)
     sends = [value for digit in range(digits) for _, value in pen_ticks(digit % 10, hand)]
     costs = []
     try:

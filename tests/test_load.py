@@ -41,7 +41,7 @@ def test_users_drawing_as_the_page_does_get_every_final_answer_right_and_nobody_
     assert len(drawing.latencies) == drawing.answered >= 20  # digits were drawn, and each send counted once
     assert idle.wakeups < 400, idle
     assert 0 < alone.live_ask < alone.pen_up, alone
-    assert len(drawn) > 30 + 4 and len(set(drawn)) == len(drawn)  # one user's 30, then the four users'
+    assert len(drawn) > 30 + 4 and len(set(drawn)) == len(drawn)  # warm-up's one, one user's 30, then the four users'
 
 
 def test_no_two_hands_draw_a_digit_alike():
