@@ -111,10 +111,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"rowscan cannot start: {error}")
     print(f"models loaded from {args.checkpoints or CHECKPOINTS} on {reader.device}")
     app = build(reader)
-    # Events that run a model share demo.inference.MODEL_SLOTS (one per core); the default limit here
-    # covers the rest (saving a correction), per event listener. Beyond QUEUE_SIZE (64) waiting, a
-    # request is refused ("queue is full"). api_open=False: programs go through the queue too,
-    # not round its limits by POSTing to /run/.
+    # Queued events that run a model share demo.inference.MODEL_SLOTS (one per core); the default
+    # limit here covers the rest (saving a correction), per event listener. Beyond QUEUE_SIZE (64)
+    # waiting, a request is refused ("queue is full"). api_open=False: programs go through the queue
+    # too, not round its limits by POSTing to /run/; only the canvas's event is sent there
+    # (queue=False), bounded by the live channel's slots (demo/live.py).
     app.queue(default_concurrency_limit=2, max_size=QUEUE_SIZE, api_open=False)
     # While no event waits, Gradio's queue looks for one every millisecond (its private
     # sleep_when_free): 830 to 870 wake-ups a second with nobody there. Every 10 ms delays an

@@ -5,11 +5,14 @@
     python -m benchmarks.app_speed batching                16 `classify` requests at once, batched by Gradio
     python -m benchmarks.app_speed startup                 `python app.py` until it answers HTTP
     python -m benchmarks.app_speed sessions [--calls 3000] answers lost by a Client that 8 threads share
+    python -m benchmarks.app_speed channels [--calls 200]  server CPU of a canvas send by each way in, beyond its work
 
 A stroke's server time is what the canvas event runs plus each output's postprocess and the
 JSON Gradio sends: while the pen is down (light: the answer after each row), and when it
 lifts (full: trace, row importance and every state, for a bidirectional model of every cut);
-then the sum over a whole stroke's sends, as the page makes them (pen_ticks).
+then the sum over a whole stroke's sends, as the page makes them (pen_ticks), each going on from
+the last one's drawing (demo.canvas.DrawingsInProgress), and, alternately, with each send drawn
+afresh.
 """
 
 import argparse
@@ -27,7 +30,7 @@ import gradio as gr
 from gradio_client import Client, handle_file
 
 from benchmarks.local_app import local_app
-from demo import events
+from demo import canvas, events
 from demo.canvas import EMPTY, SEND_EVERY_MS, SIZE
 from demo.inference import Reader
 from demo.sketches import canvas_strokes, render
@@ -89,16 +92,20 @@ def canvas_outputs(app: gr.Blocks) -> list:
 
 
 def forget_recent(reader: Reader) -> None:
-    """Empty the memories of recent canvas values and readings, which would spare the
-    benchmark's repeated drawings part of their work."""
+    """Empty the memories of recent canvas values, drawings in progress and readings, which would
+    spare the benchmark's repeated drawings part of their work."""
     events._recent_canvas_input.cache_clear()
+    with canvas.IN_PROGRESS.lock:
+        canvas.IN_PROGRESS.kept.clear()
     with reader.recent_lock:
         reader.recent.clear()
 
 
-def timed_send(reader: Reader, outputs: list, value: dict, mode: str) -> tuple[float, float, int]:
-    """(ms of server time, ms of it in the event function, bytes sent) for one canvas send."""
-    forget_recent(reader)  # each send of a stroke is a drawing not read before
+def timed_send(reader: Reader, outputs: list, value: dict, mode: str, forget: bool = True) -> tuple[float, float, int]:
+    """(ms of server time, ms of it in the event function, bytes sent) for one canvas send, by
+    default as a drawing never seen before."""
+    if forget:
+        forget_recent(reader)
     start = time.perf_counter()
     result = events.draw(reader, "canvas", value, mode)
     computed = time.perf_counter()
@@ -134,9 +141,14 @@ def stroke(calls: int) -> None:
                   f"p99 {percentile(totals, 99):5.1f} ms (event function p50 {statistics.median(computes):5.1f} ms), "
                   f"{statistics.median(sizes) / 1000:6.1f} KB per reading (max {max(sizes) / 1000:.1f})")
         strokes = whole_strokes() * 3  # 11 strokes: each timed three times
-        totals = [sum(timed_send(reader, outputs, value, mode)[0] for value in sends) for sends in strokes]
-        print(f"{mode:17s} {'whole stroke':15s}: p50 {statistics.median(totals):5.1f} ms, the sum over its "
-              f"{sum(map(len, strokes)) / len(strokes):.1f} sends (every 100 ms while the pen moves, then its end)")
+        remembered, afresh = [], []
+        for sends in strokes:  # each stroke new, its sends in order, then again with nothing remembered
+            forget_recent(reader)
+            remembered.append(sum(timed_send(reader, outputs, value, mode, forget=False)[0] for value in sends))
+            afresh.append(sum(timed_send(reader, outputs, value, mode)[0] for value in sends))
+        print(f"{mode:17s} {'whole stroke':15s}: p50 {statistics.median(remembered):5.1f} ms, the sum over its "
+              f"{sum(map(len, strokes)) / len(strokes):.1f} sends (every 100 ms while the pen moves, then its end); "
+              f"{statistics.median(afresh):5.1f} ms with each send drawn afresh, alternately")
 
 
 def drawing_files(folder: Path) -> list[Path]:
@@ -227,6 +239,44 @@ def sessions(calls: int) -> None:
             print(f"{name}: {lost.total()} of {calls // 8 * 8} answers lost {dict(lost)}")
 
 
+REFUSED = {**EMPTY, "strokes": "not strokes"}  # answered at once: nothing drawn, nothing read
+
+
+def channels(calls: int) -> None:
+    """The server's CPU per request of each way a canvas value can come in, beyond the reading:
+    one session sends a value the server refuses at once, `calls` times, 20 ms apart, through
+    Gradio's queue (gradio_client, as programs call the canvas's event), through Gradio's /run
+    route (as the page sends that event, which has queue=False) and through the live channel (as
+    the page asks while the pen is down); two rounds. From /proc, the idle server's CPU included."""
+    import httpx
+
+    from benchmarks.load import cpu_seconds
+    from demo.live import LIVE_PATH
+
+    with local_app() as (url, server):
+        client = api_client(url)
+        with httpx.Client(base_url=url, timeout=60) as http:
+            ways = {
+                "Gradio's queue": lambda: client.predict(REFUSED, "LSTM", api_name="/stroke"),
+                "Gradio's /run route": lambda: http.post("gradio_api/run/stroke", json={
+                    "data": [REFUSED, "LSTM"], "session_hash": client.session_hash}).raise_for_status(),
+                "the live channel": lambda: http.post(LIVE_PATH.lstrip("/"), json={
+                    "canvas": {**REFUSED, "drawing": True}, "mode": "LSTM"}).raise_for_status(),
+            }
+            for send in ways.values():  # warm-up
+                send()
+            for turn in (1, 2):
+                for name, send in ways.items():
+                    time.sleep(1)
+                    cpu = cpu_seconds(server.pid)
+                    for _ in range(calls):
+                        send()
+                        time.sleep(0.02)
+                    print(f"round {turn}, through {name:21s}: {(cpu_seconds(server.pid) - cpu) / calls * 1e3:4.1f} ms "
+                          f"of server CPU per refused canvas value")
+        client.close()
+
+
 def startup() -> None:
     start = time.perf_counter()
     with local_app(env={"GRADIO_ANALYTICS_ENABLED": "False"}):
@@ -235,11 +285,11 @@ def startup() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["stroke", "classify", "batching", "startup", "sessions"])
+    parser.add_argument("what", choices=["stroke", "classify", "batching", "startup", "sessions", "channels"])
     parser.add_argument("--calls", type=int, default=200)
     args = parser.parse_args()
-    if args.what in ("stroke", "classify", "sessions"):
-        {"stroke": stroke, "classify": classify, "sessions": sessions}[args.what](args.calls)
+    if args.what in ("stroke", "classify", "sessions", "channels"):
+        {"stroke": stroke, "classify": classify, "sessions": sessions, "channels": channels}[args.what](args.calls)
     else:
         {"batching": batching, "startup": startup}[args.what]()
 

@@ -14,7 +14,8 @@ server's memory (RSS) and its cache folder, to show whether either keeps growing
 Drawing (`--draw`): users draw as the page sends strokes. The pen moves at PEN_SPEED; while it
 moves, the growing stroke list goes out when 100 ms have passed since the last send, through the
 explorer's live channel (demo/live.py), and again at pen-up, through the canvas's event
-(demo/canvas.py's rule); the next request goes out only once the last is answered, with the newest
+(demo/canvas.py's rule), sent as the page sends it (outside the queue when the event has
+queue=False); the next request goes out only once the last is answered, with the newest
 value (as the page does); 2 s pass between digits. Each drawing strays from the digit's lines by a
 hand's tremor of its own (app_speed.pen_ticks), so that users practically never send the same
 drawing and the server's memories of recent canvases and readings spare them no work.
@@ -93,6 +94,24 @@ def live_channel(client) -> Callable[[httpx.Client, dict, str], dict]:
         return answer
 
     return ask
+
+
+def stroke_end_channel(client) -> Callable[[httpx.Client, list], object]:
+    """(http client, the canvas event's arguments) -> its outputs, sent as the page sends it: with
+    one POST to Gradio's /run route when the event is not queued (queue=False), else through the
+    queue (gradio_client)."""
+    dependency = next(d for d in client.config["dependencies"] if d.get("api_name") == "stroke")
+
+    def direct(http: httpx.Client, arguments: list):
+        response = http.post("gradio_api/run/stroke", json={"data": arguments, "fn_index": dependency["id"],
+                                                             "session_hash": client.session_hash})
+        response.raise_for_status()
+        return response.json()["data"]
+
+    def queued(http: httpx.Client, arguments: list):
+        return client.predict(*arguments, api_name="/stroke")
+
+    return queued if dependency.get("queue", True) else direct
 
 
 def answered_digit(outputs) -> int | None:
@@ -257,18 +276,32 @@ class Drawing:
 TABLE_HEADER = "users  strokes     p50       p99   fresh  server CPU/stroke  errors  wrong"
 
 
-def send(client, arguments, live, http: httpx.Client, value: dict, model: str):
+@dataclass
+class Page:
+    """How the page of one session (one gradio_client) sends a canvas value, read from the app's
+    config (see send)."""
+
+    arguments: Callable[[dict, str], list]
+    live: Callable[[httpx.Client, dict, str], dict]
+    stroke_end: Callable[[httpx.Client, list], object]
+
+    @classmethod
+    def of(cls, client) -> "Page":
+        return cls(stroke_arguments(client), live_channel(client), stroke_end_channel(client))
+
+
+def send(page: Page, http: httpx.Client, value: dict, model: str):
     """One canvas value sent as the page sends it: with the pen down through the live channel, at
     pen-up through the canvas's event. Its outputs."""
     if value["drawing"]:
-        return live(http, value, model)
-    return client.predict(*arguments(value, model), api_name="/stroke")
+        return page.live(http, value, model)
+    return page.stroke_end(http, page.arguments(value, model))
 
 
-def drawer(client, arguments, live, number: int, model: str, deadline: float, drawing: Drawing) -> None:
+def drawer(client, number: int, model: str, deadline: float, drawing: Drawing) -> None:
     """One user drawing digit after digit until the deadline, as the page sends them (always_last):
     strokes in progress through the live channel, their ends through the canvas's event."""
-    http = httpx.Client(base_url=client.src, timeout=60)
+    http, page = httpx.Client(base_url=client.src, timeout=60), Page.of(client)  # its own session
     rng = random.Random(number)
     time.sleep(rng.uniform(0, PAUSE))  # users do not start in step
     digit = number % 10
@@ -283,7 +316,7 @@ def drawer(client, arguments, live, number: int, model: str, deadline: float, dr
                 continue
             began, value = time.perf_counter(), ticks[due][1]
             try:
-                outputs = send(client, arguments, live, http, value, model)
+                outputs = send(page, http, value, model)
             except Exception as error:  # noqa: BLE001 (every failure is counted and reported, none stops the run)
                 outputs = None
                 with drawing.lock:
@@ -307,9 +340,8 @@ def drawer(client, arguments, live, number: int, model: str, deadline: float, dr
 def draw_phase(url: str, pid: int, users: int, seconds: float, model: str, every: float, report) -> Drawing:
     drawing = Drawing(users)
     clients = [api_client(url) for _ in range(users)]
-    arguments, live = stroke_arguments(clients[0]), live_channel(clients[0])
     start, cpu = time.monotonic(), cpu_seconds(pid)
-    threads = [threading.Thread(target=drawer, args=(client, arguments, live, n, model, start + seconds, drawing))
+    threads = [threading.Thread(target=drawer, args=(client, n, model, start + seconds, drawing))
                for n, client in enumerate(clients)]
     for thread in threads:
         thread.start()
@@ -332,10 +364,10 @@ def warm_up(url: str, model: str) -> None:
     20 to 30 ms for the next ones."""
     client = api_client(url)
     try:
-        arguments, live = stroke_arguments(client), live_channel(client)
+        page = Page.of(client)
         with httpx.Client(base_url=client.src, timeout=60) as http:
             for _, value in pen_ticks(0):
-                send(client, arguments, live, http, value, model)
+                send(page, http, value, model)
     finally:
         client.close()
 
@@ -372,13 +404,13 @@ def one_user(url: str, pid: int, model: str, idle: Idle, digits: int = 30) -> On
     sends = [value for digit in range(digits) for _, value in pen_ticks(digit % 10, hand)]
     costs = []
     try:
-        arguments, live = stroke_arguments(client), live_channel(client)
+        page = Page.of(client)
         with httpx.Client(base_url=client.src, timeout=60) as http:
             for pen_down in (True, False):
                 values = [value for value in sends if value["drawing"] == pen_down]
                 cpu, start = cpu_seconds(pid), time.monotonic()
                 for value in values:
-                    send(client, arguments, live, http, value, model)
+                    send(page, http, value, model)
                     time.sleep(ONE_USER_GAP)
                 spent = cpu_seconds(pid) - cpu - idle.cpu * (time.monotonic() - start)
                 costs.append(spent / len(values))
@@ -400,7 +432,7 @@ def run_drawing(users: list[int], seconds: float, model: str = "LSTM", every: fl
         report(f"with nobody there, the server takes {idle.cpu:.3f} CPU seconds and wakes {idle.wakeups:.0f} times a second")
         alone = one_user(url, server.pid, model, idle)
         report(f"one user alone, beyond that: {alone.live_ask * 1e3:.1f} ms of server CPU a live ask, "
-               f"{alone.pen_up * 1e3:.0f} ms a pen-up (through Gradio's queue)")
+               f"{alone.pen_up * 1e3:.0f} ms a pen-up")
         phases = []
         for count in users:
             phases.append(draw_phase(url, server.pid, min(count, MAX_CLIENTS), seconds, model, every or seconds, report))

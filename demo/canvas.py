@@ -3,6 +3,9 @@ list of points, during a stroke and at its end, instead of uploading three PNGs 
 The server redraws the strokes with the same brush; the theme only changes colours on screen.
 """
 
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,7 @@ from gradio.data_classes import GradioRootModel
 from PIL import Image, ImageDraw
 from pydantic import model_validator
 
-from model.strokes import pen_stroke
+from model.strokes import pen_line, pen_stroke, pen_tip
 
 SIZE = 280  # canvas pixels (shown at up to 336 css px)
 BRUSH = 18  # brush width in canvas pixels, about an MNIST stroke at this size
@@ -24,6 +27,9 @@ LARGEST = SIZE  # canvas pixels a value is redrawn at, at most
 # about 0.33 MB of Python floats.
 MAX_STROKES = 200
 MAX_POINTS = 5_000
+# Drawings in progress remembered as drawn so far (DrawingsInProgress): one per person drawing at
+# once. Each holds its image (78 KB at SIZE) and its numbers, kept only up to KEPT_POINTS points.
+DRAWINGS_IN_PROGRESS, KEPT_POINTS = 32, 1_000
 FARTHEST = 1_000_000  # coordinates, size and brush beyond this are not drawings
 
 NOT_STROKES = ("the canvas value must be an object of size, brush, strokes (each a list of coordinates) "
@@ -114,6 +120,64 @@ class InkCanvas(gr.HTML):
         return {"type": "object", "description": "strokes as flat [x0, y0, x1, y1, ...] lists in canvas pixels"}
 
 
+@dataclass
+class InProgress:
+    earlier: list[list]  # the strokes before the last, as the value sent them
+    last: list  # the last stroke's coordinates drawn so far, whole points only
+    image: Image.Image  # all of them drawn, but for the last stroke's end tip; never drawn on again
+
+
+class DrawingsInProgress:
+    """The last drawings in progress as drawn so far, so that each send draws only what it adds.
+
+    While the pen moves the canvas sends the whole drawing every 100 ms: the same earlier strokes,
+    and the last one longer. PIL draws a curved joint at each point in Python, so redrawing every
+    point of every send took most of the time of turning a send into the network's input. A
+    drawing whose earlier strokes equal a remembered one's, and whose last stroke goes on from the
+    remembered last stroke, starts from that image (pen_line says why the pixels are the same).
+    """
+
+    def __init__(self, most: int = DRAWINGS_IN_PROGRESS):
+        self.most = most
+        self.kept: OrderedDict[tuple, InProgress] = OrderedDict()  # least recently drawn first
+        self.lock = threading.Lock()  # Gradio's threads and the live channel draw at once
+
+    def draw(self, side: int, scale: float, brush: float, strokes: list[list]) -> Image.Image:
+        """Strokes (flat [x0, y0, x1, y1, ...] lists in canvas pixels, each of one point or more)
+        drawn `scale` times as large as white ink on a black side x side image."""
+        *earlier, last = strokes
+        last = last[: len(last) // 2 * 2]
+        key = (side, scale, brush, len(strokes), last[0], last[1])  # one drawing's sends share it
+        with self.lock:
+            kept = self.kept.get(key)
+        if kept is not None and kept.earlier == earlier and last[: len(kept.last)] == kept.last:
+            image, drawn = kept.image.copy(), len(kept.last) // 2
+        else:
+            image, drawn = Image.new("L", (side, side), 0), 0
+            for stroke in earlier:
+                pen_stroke(ImageDraw.Draw(image), points(stroke, scale), brush, 255)
+            pen_tip(ImageDraw.Draw(image), points(last[:2], scale)[0], brush, 255)
+        added = points(last[max(drawn - 2, 0) * 2 :], scale)  # from the point before the last one drawn: its joint
+        if drawn < len(last) // 2:
+            pen_line(ImageDraw.Draw(image), added, brush, 255)
+        if sum(map(len, strokes)) <= 2 * KEPT_POINTS:
+            with self.lock:
+                self.kept[key] = InProgress(earlier, last, image)
+                self.kept.move_to_end(key)
+                while len(self.kept) > self.most:
+                    self.kept.popitem(last=False)
+        finished = image.copy()
+        pen_tip(ImageDraw.Draw(finished), added[-1], brush, 255)
+        return finished
+
+
+IN_PROGRESS = DrawingsInProgress()
+
+
+def points(stroke: list, scale: float) -> list[tuple[float, float]]:
+    return [(x * scale, y * scale) for x, y in zip(stroke[0::2], stroke[1::2])]
+
+
 def strokes_image(value) -> Image.Image | None:
     """The canvas's strokes redrawn as white ink on black; None when there are none.
 
@@ -128,15 +192,8 @@ def strokes_image(value) -> Image.Image | None:
     # cost hundreds of times a drawing's work.
     scale = min(1.0, LARGEST / size)
     brush = min(max(float(value.get("brush", BRUSH)), 1.0), size / 8) * scale
-    image = Image.new("L", (round(size * scale),) * 2, 0)
-    draw = ImageDraw.Draw(image)
-    drawn = 0
-    for stroke in value.get("strokes") or []:
-        points = [(x * scale, y * scale) for x, y in zip(stroke[0::2], stroke[1::2])]
-        if points:
-            pen_stroke(draw, points, brush, 255)
-            drawn += len(points)
-    return image if drawn else None
+    strokes = [stroke for stroke in value.get("strokes") or [] if len(stroke) >= 2]  # a stroke of no whole point leaves no ink
+    return IN_PROGRESS.draw(round(size * scale), scale, brush, strokes) if strokes else None
 
 
 def strokes_ink(value) -> np.ndarray | None:

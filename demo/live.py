@@ -1,4 +1,5 @@
-"""The canvas's live channel: the light reading of a stroke in progress, without the queue.
+"""The canvas's channels outside Gradio's queue: the light reading of a stroke in progress, and
+the full reading at its end.
 
 While the pen moves the page asks for a reading every 100 ms. Through Gradio's queue each ask
 carries the queue's own work (its SSE stream, session state, the event's outputs) around a model
@@ -6,8 +7,13 @@ that answers in under a millisecond. The explorer asks instead with one POST to 
 route of Gradio's own FastAPI app that app.py adds first (app_kwargs' routes): one JSON request,
 one JSON answer, no session. (gr.HTML's server functions go through Gradio's component_server
 route, which also makes or finds a session for each request and validates its body with pydantic.)
-The stroke's end, uploads and examples still go through the queue's events, which keep the
-session's state. `python -m benchmarks.load --draw` measures both ways of drawing.
+The stroke's end is the canvas's Gradio event, which keeps the session's state (what a mode switch,
+a unit's step and a correction read), but sent with queue=False: one POST to Gradio's /run route
+and one JSON answer. Before any reading, a canvas value costs the server about 10 ms of CPU
+through the queue (a join request and an event stream), 4 ms through /run and under 2 ms through
+this route (`python -m benchmarks.app_speed channels`). Uploads, examples, mode switches and a
+unit's step still go through the queue. `python -m benchmarks.load --draw` measures drawing as
+the page sends it.
 
 On a CPU, an ask for the LSTM alone on at most INLINE_POINTS points (the load benchmark's digits
 have at most 98; a slower hand sends more) is answered on the event loop, in a few milliseconds:
@@ -15,10 +21,10 @@ handed to a thread, the same work took the server about 1 ms more CPU a request 
 hand-offs of Python's GIL between that thread and the event loop (measured with
 benchmarks.load --draw). Such reads take at most about LOOP_SHARE of each second (LoopBudget), so
 that a flood of them cannot hold up the loop's other work. The rest, and any other ask, run in a
-thread, bounded like the queue's events: MODEL_SLOTS asks at once (slots of its own, beside the queue's),
-at most QUEUE_SIZE waiting. demo.bounds refuses a body over its limit before it is read. What it
-reads is validated by the same code as the canvas's event (events.draw), so a hostile value gets
-the same answer there and here.
+thread, bounded like the queue's events: MODEL_SLOTS asks at once (SLOTS, beside the queue's),
+at most QUEUE_SIZE waiting; the strokes' ends share these slots. demo.bounds refuses a body over
+its limit before it is read. What it reads is validated by the same code as the canvas's event
+(events.draw), so a hostile value gets the same answer there and here.
 """
 
 import json
@@ -56,6 +62,16 @@ class Slots:
         if self.limiter.statistics().tasks_waiting >= self.most_waiting:
             return None
         return await anyio.to_thread.run_sync(work, limiter=self.limiter)
+
+
+SLOTS = Slots()  # the live asks' and the strokes' ends'
+
+
+async def stroke_end(reader: Reader, value, mode: str, lang: str, slots: Slots = SLOTS) -> list:
+    """The canvas's event, outside the queue: events.draw's [Shown, explorer payload] in one of
+    `slots`; when the line is full, [Shown, payload] that say the server is busy."""
+    drawn = await slots.run(lambda: events.draw(reader, "canvas", value, mode, lang))
+    return drawn or events.shown_with(reader, events.Shown(problem=text(lang, "busy_stroke_end")), mode)
 
 
 def answer(value: dict) -> Response:
@@ -109,7 +125,7 @@ def cheap(value, mode: str) -> bool:
 def stroke_route(reader: Reader, slots: Slots | None = None, loop: LoopBudget | None = None) -> Route:
     """The route POST LIVE_PATH: a body asked_canvas reads -> the explorer's light payload for it,
     as JSON; a body it refuses, or an ask the full line turns away, gets the payload's problem."""
-    slots, loop = slots or Slots(), loop or LoopBudget()
+    slots, loop = slots or SLOTS, loop or LoopBudget()
     on_cpu = reader.device.type == "cpu"  # a GPU's calls wait on the device: never on the loop
 
     async def read_stroke(request: Request) -> Response:

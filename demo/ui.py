@@ -10,14 +10,13 @@ import gradio as gr
 from PIL import Image
 from torchvision.datasets import MNIST
 
-from demo import events, feedback
+from demo import events, feedback, live
 from demo.canvas import InkCanvas
 from demo.components import ImageFile
 from demo.explorer import Explorer
 from demo.guard import Blocks
 from demo.i18n import TEXTS, every_language, language, page, text, translations
 from demo.inference import MODEL_SLOTS, Reader
-from demo.live import LIVE_PATH
 from demo.sketches import gallery
 from model.data import data_root
 
@@ -103,7 +102,7 @@ def build(reader: Reader) -> gr.Blocks:
                                           object_fit="contain", allow_preview=False, interactive=False)
             with gr.Column(scale=3, min_width=320):
                 explorer = Explorer(every_language("explorer"), value=events.explorer_value(reader, events.Shown(), "LSTM"),
-                                    live=LIVE_PATH, elem_id="explorer")
+                                    live=live.LIVE_PATH, elem_id="explorer")
                 feedback_controls(shown)
         with gr.Row():
             for name in reader.models:
@@ -111,20 +110,22 @@ def build(reader: Reader) -> gr.Blocks:
                     gr.Markdown(page(f"about_{name}"))
 
         quiet = dict(show_progress="hidden", trigger_mode="always_last", api_visibility="private")
-        # Every event that runs a model takes one of MODEL_SLOTS, shared by all of them (Gradio's
-        # default_concurrency_limit counts per event listener, so it would let each listener run its
-        # own jobs). The API batches what waits. The explorer's live channel has slots of its own.
+        # Every queued event that runs a model takes one of MODEL_SLOTS, shared by all of them
+        # (Gradio's default_concurrency_limit counts per event listener, so it would let each listener
+        # run its own jobs). The API batches what waits. The canvas's channels have slots of their own.
         reads = dict(concurrency_id="model", concurrency_limit=MODEL_SLOTS)
         # A message the server writes (a drawing it cannot read) is in the request's language.
-        def draw_from(source: str):
-            def draw(value, mode_name, request: gr.Request):
-                return events.draw(reader, source, value, mode_name, language(request))
-            return draw
+        async def stroke_end(value, mode_name, request: gr.Request):
+            return await live.stroke_end(reader, value, mode_name, language(request))
 
-        # Callable by programs (the load test draws through it) but left out of the API page.
-        canvas.change(draw_from("canvas"), [canvas, mode], [shown, explorer],
-                      **{**quiet, "api_visibility": "undocumented"}, api_name="stroke", **reads)
-        upload.change(draw_from("image"), [upload, mode], [shown, explorer], **quiet, **reads)
+        def draw_upload(value, mode_name, request: gr.Request):
+            return events.draw(reader, "image", value, mode_name, language(request))
+
+        # Sent outside the queue, in the live channel's slots (demo/live.py says why). Callable by
+        # programs (the load test draws through it) but left out of the API page.
+        canvas.change(stroke_end, [canvas, mode], [shown, explorer],
+                      **{**quiet, "api_visibility": "undocumented"}, api_name="stroke", queue=False)
+        upload.change(draw_upload, [upload, mode], [shown, explorer], **quiet, **reads)
 
         def pick_example(mode_name, selected: gr.SelectData, request: gr.Request):
             return events.draw_example(reader, examples, selected.index, mode_name, language(request))

@@ -1,6 +1,6 @@
 """The app's API in plain HTTP, as any program (or attacker) can call it without gradio_client:
-POST /gradio_api/call/<endpoint>, then read the answer from its event stream; and the canvas's
-live channel, one POST."""
+POST /gradio_api/call/<endpoint>, then read the answer from its event stream; an event sent
+outside the queue, one POST to /gradio_api/run/<endpoint>; and the canvas's live channel, one POST."""
 
 import json
 import urllib.error
@@ -36,6 +36,18 @@ def call(url: str, endpoint: str, data: list, timeout: float = 120) -> Answer:
         lines = response.read().decode().strip().splitlines()
     event = lines[-2].removeprefix("event: ")  # the last message: "event: complete|error", "data: ..."
     return Answer(200, event, json.loads(lines[-1].removeprefix("data: ")))
+
+
+def run(url: str, endpoint: str, data: list | None = None, body: bytes | None = None, timeout: float = 120) -> Answer:
+    """An event that is not queued (queue=False), as the page sends one: a POST of {"data": data}
+    (or of the raw `body`) to /gradio_api/run/<endpoint>, answered at once."""
+    request = urllib.request.Request(f"{url}gradio_api/run/{endpoint}", data=json.dumps({"data": data}).encode() if body is None else body,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return Answer(response.status, "complete", json.load(response)["data"])
+    except urllib.error.HTTPError as error:
+        return Answer(error.code, None, error.read().decode(errors="replace"))
 
 
 def upload(url: str, name: str, content: bytes) -> dict:

@@ -5,19 +5,21 @@ import copy
 import itertools
 import json
 import os
+import random
 import threading
 
 import numpy as np
 import pytest
 import torch
 from gradio.state_holder import SessionState
-from PIL import Image
+from PIL import Image, ImageDraw
 from starlette.requests import Request
 
 from benchmarks.app_speed import canvas_value, pen_ticks
-from demo import events, inference, live, ui
-from demo.canvas import EMPTY, MAX_POINTS, MAX_STROKES, SIZE, TOO_MANY, CanvasValue, InkCanvas, strokes_image, strokes_ink
+from demo import canvas, events, inference, live, ui
+from demo.canvas import BRUSH, EMPTY, MAX_POINTS, MAX_STROKES, SIZE, TOO_MANY, CanvasValue, InkCanvas, strokes_image, strokes_ink
 from demo.guard import Refused
+from demo.i18n import text
 from demo.inference import MODEL_SLOTS, Reader, blank_each_row
 from demo import payload
 from demo.payload import first_top_row, lead_rows
@@ -26,6 +28,7 @@ from model.checkpoint import CheckpointError
 from model.network import GATE_NAMES, trace
 from model.preprocess import to_mnist
 from model.step import unit_steps
+from model.strokes import pen_line, pen_stroke
 
 
 @pytest.fixture(scope="module")
@@ -236,10 +239,35 @@ def test_every_event_that_runs_a_model_shares_one_limit(reader):
     triggers = {fn: {app.blocks[block].elem_id or type(app.blocks[block]).__name__ for block, _ in fn.targets}
                 for fn in app.fns.values()}
     shared = sorted(name for fn, names in triggers.items() if fn.concurrency_id == "model" for name in names)
-    # classify, example, upload, stroke, a unit's exact step, model
-    assert shared == ["Button", "Gallery", "ImageFile", "draw", "explorer", "mode"]  # "draw": the canvas
+    # classify, example, upload, a unit's exact step, model; the canvas's event (a stroke's end) is
+    # not queued: it runs in the live channel's slots (the next test)
+    assert shared == ["Button", "Gallery", "ImageFile", "explorer", "mode"]
     assert all(fn.concurrency_limit == MODEL_SLOTS for fn in app.fns.values() if fn.concurrency_id == "model")
     assert MODEL_SLOTS == len(os.sched_getaffinity(0))
+    assert [names for fn, names in triggers.items() if not fn.queue] == [{"draw"}]  # "draw": the canvas
+
+
+def test_a_strokes_end_is_read_in_the_live_channels_slots(cpu_reader):
+    """demo.live.stroke_end, the canvas's event: it takes one of the live channel's slots, like a
+    live ask; when `most_waiting` already wait it is turned away at once, the session's state then
+    holding no drawing and the explorer saying the server is busy; with a slot, it reads in full."""
+    async def scenario():
+        slots = live.Slots(slots=1, most_waiting=1)
+        release = threading.Event()
+        running = asyncio.ensure_future(slots.run(release.wait))  # holds the one slot
+        try:
+            await asyncio.sleep(0.1)
+            waiting = asyncio.ensure_future(slots.run(lambda: "ran"))
+            await asyncio.sleep(0.1)
+            shown, busy = await asyncio.wait_for(live.stroke_end(cpu_reader, canvas_value(7), "LSTM", "zh-CN", slots), timeout=5)
+            assert shown.image is None and busy["readings"] == {} and busy["problem"] == text("zh-CN", "busy_stroke_end")
+        finally:  # a failed check must not leave the slot's thread waiting for ever
+            release.set()
+        assert await running and await waiting == "ran"
+        shown, read = await live.stroke_end(cpu_reader, canvas_value(7), "BiLSTM", "en", slots)
+        assert shown.image is not None and read["readings"]["BiLSTM"]["full"] and read["readings"]["BiLSTM"]["digit"] == 7
+
+    asyncio.run(scenario())
 
 
 @pytest.mark.parametrize("index", [-1, 10**6, "0", True, None, 1.5, [0]])
@@ -512,3 +540,32 @@ def test_reads_on_the_event_loop_take_at_most_their_share_of_each_second(cpu_rea
         assert await read_some(4) == [True, True, True, False]  # a new second, a new share
 
     asyncio.run(scenario())
+
+
+def drawn_whole(value) -> np.ndarray:
+    """The canvas value drawn from nothing, every stroke whole: what strokes_image must give."""
+    image = Image.new("L", (SIZE, SIZE), 0)
+    for stroke in value["strokes"]:
+        pen_stroke(ImageDraw.Draw(image), list(zip(stroke[0::2], stroke[1::2])), BRUSH, 255)
+    return np.asarray(image)
+
+
+def test_a_drawing_in_progress_is_drawn_from_memory_with_the_same_pixels(monkeypatch):
+    """While the pen moves, each send draws only the points it adds to the last send's drawing
+    (demo.canvas.DrawingsInProgress), and its pixels equal the whole drawing drawn afresh: for
+    three people drawing at once, sends in their order, and a drawing whose last stroke was undone
+    and drawn again another way."""
+    monkeypatch.setattr(canvas, "IN_PROGRESS", canvas.DrawingsInProgress())
+    lines = []
+    monkeypatch.setattr(canvas, "pen_line", lambda draw, points, *rest: lines.append(len(points)) or pen_line(draw, points, *rest))
+    hands = [pen_ticks(digit, random.Random(digit)) for digit in (8, 4, 5)]
+    sends = [value for ticks in itertools.zip_longest(*hands) for tick in ticks if tick for value in [tick[1]]]
+    redrawn = hands[0][-1][1]["strokes"]
+    sends += [{**EMPTY, "strokes": [*redrawn[:-1], [c + 9 for c in redrawn[-1][:20]]]}]  # the last stroke undone, drawn again
+    rng = random.Random(3)  # and a wild hand: sharp turns, points repeated, off the canvas
+    zigzag = [c for _ in range(60) for c in (rng.choice([100, 140, 141, 300, -20]), rng.choice([100, 100.5, 160, 5]))]
+    sends += [{**EMPTY, "strokes": [zigzag[:n]]} for n in range(2, len(zigzag) + 1, 2)]
+    for value in sends:
+        assert np.array_equal(np.asarray(strokes_image(value)), drawn_whole(value))
+    points = sum(len(value["strokes"][-1]) // 2 for value in sends)
+    assert sum(lines) < points / 3  # most sends drew only their new points, not the whole stroke again

@@ -241,4 +241,11 @@ def test_the_canvas_event_refuses_values_over_its_bounds(guarded_app):
         answer = raw.live(url, {"canvas": pen_down, "mode": "LSTM"})  # the explorer's live channel: the same bounds
         assert answer.status == 200 and answer.data["problem"] == f"Could not read that canvas: {problem}", value
         assert answer.data["readings"] == {}
+        answer = raw.run(url, "stroke", [value, "LSTM"])  # as the page sends it: outside the queue
+        assert answer.status == 200 and answer.data[1]["problem"] == f"Could not read that canvas: {problem}", value
+        assert answer.data[1]["readings"] == {}
+    for body in (b"not json", b'{"data": "not a list"}', b'{"data": [1, 2, 3, 4, 5]}', b"[" * 100_000):
+        answer = raw.run(url, "stroke", body=body)
+        assert answer.status in (400, 422, 500) and "Traceback" not in answer.data and "/" + "tmp" not in answer.data, body[:30]
     assert raw.call(url, "stroke", [canvas_value(7), "BiLSTM"]).data[1]["readings"]["BiLSTM"]["digit"] == 7
+    assert raw.run(url, "stroke", [canvas_value(7), "BiLSTM"]).data[1]["readings"]["BiLSTM"]["digit"] == 7
