@@ -99,7 +99,8 @@ def live_channel(client) -> Callable[[httpx.Client, dict, str], dict]:
 def stroke_end_channel(client) -> Callable[[httpx.Client, list], object]:
     """(http client, the canvas event's arguments) -> its outputs, sent as the page sends it: with
     one POST to Gradio's /run route when the event is not queued (queue=False), else through the
-    queue (gradio_client)."""
+    queue (gradio_client). An answer whose explorer payload has no readings (the server busy) is
+    raised as an error, as a full queue's refusal is."""
     dependency = next(d for d in client.config["dependencies"] if d.get("api_name") == "stroke")
 
     def direct(http: httpx.Client, arguments: list):
@@ -111,7 +112,14 @@ def stroke_end_channel(client) -> Callable[[httpx.Client, list], object]:
     def queued(http: httpx.Client, arguments: list):
         return client.predict(*arguments, api_name="/stroke")
 
-    return queued if dependency.get("queue", True) else direct
+    def stroke_end(http: httpx.Client, arguments: list):
+        outputs = (queued if dependency.get("queue", True) else direct)(http, arguments)
+        for output in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
+            if isinstance(output, dict) and output.get("readings") == {}:
+                raise RuntimeError(output.get("problem"))
+        return outputs
+
+    return stroke_end
 
 
 def answered_digit(outputs) -> int | None:

@@ -27,8 +27,8 @@ LARGEST = SIZE  # canvas pixels a value is redrawn at, at most
 # about 0.33 MB of Python floats.
 MAX_STROKES = 200
 MAX_POINTS = 5_000
-# Drawings in progress remembered as drawn so far (DrawingsInProgress): one per person drawing at
-# once. Each holds its image (78 KB at SIZE) and its numbers, kept only up to KEPT_POINTS points.
+# Drawings in progress remembered as drawn so far (DrawingsInProgress): one per stroke being drawn
+# at once. Each holds its image (78 KB at SIZE) and its numbers, kept only up to KEPT_POINTS points.
 DRAWINGS_IN_PROGRESS, KEPT_POINTS = 32, 1_000
 FARTHEST = 1_000_000  # coordinates, size and brush beyond this are not drawings
 
@@ -132,9 +132,11 @@ class DrawingsInProgress:
 
     While the pen moves the canvas sends the whole drawing every 100 ms: the same earlier strokes,
     and the last one longer. PIL draws a curved joint at each point in Python, so redrawing every
-    point of every send took most of the time of turning a send into the network's input. A
-    drawing whose earlier strokes equal a remembered one's, and whose last stroke goes on from the
-    remembered last stroke, starts from that image (pen_line says why the pixels are the same).
+    point of every send cost the LSTM's whole stroke about a tenth of its server time (`python -m
+    benchmarks.app_speed stroke`, "whole stroke"). A drawing whose earlier strokes equal a
+    remembered one's, and whose last stroke goes on from the remembered last stroke, starts from
+    that image (pen_line says why the pixels are the same). Only drawings in progress are kept:
+    a stroke's end is not drawn on again.
     """
 
     def __init__(self, most: int = DRAWINGS_IN_PROGRESS):
@@ -142,9 +144,10 @@ class DrawingsInProgress:
         self.kept: OrderedDict[tuple, InProgress] = OrderedDict()  # least recently drawn first
         self.lock = threading.Lock()  # Gradio's threads and the live channel draw at once
 
-    def draw(self, side: int, scale: float, brush: float, strokes: list[list]) -> Image.Image:
+    def draw(self, side: int, scale: float, brush: float, strokes: list[list], keep: bool) -> Image.Image:
         """Strokes (flat [x0, y0, x1, y1, ...] lists in canvas pixels, each of one point or more)
-        drawn `scale` times as large as white ink on a black side x side image."""
+        drawn `scale` times as large as white ink on a black side x side image; remembered when
+        `keep` (a drawing in progress)."""
         *earlier, last = strokes
         last = last[: len(last) // 2 * 2]
         key = (side, scale, brush, len(strokes), last[0], last[1])  # one drawing's sends share it
@@ -160,7 +163,7 @@ class DrawingsInProgress:
         added = points(last[max(drawn - 2, 0) * 2 :], scale)  # from the point before the last one drawn: its joint
         if drawn < len(last) // 2:
             pen_line(ImageDraw.Draw(image), added, brush, 255)
-        if sum(map(len, strokes)) <= 2 * KEPT_POINTS:
+        if keep and sum(map(len, strokes)) <= 2 * KEPT_POINTS:
             with self.lock:
                 self.kept[key] = InProgress(earlier, last, image)
                 self.kept.move_to_end(key)
@@ -193,7 +196,8 @@ def strokes_image(value) -> Image.Image | None:
     scale = min(1.0, LARGEST / size)
     brush = min(max(float(value.get("brush", BRUSH)), 1.0), size / 8) * scale
     strokes = [stroke for stroke in value.get("strokes") or [] if len(stroke) >= 2]  # a stroke of no whole point leaves no ink
-    return IN_PROGRESS.draw(round(size * scale), scale, brush, strokes) if strokes else None
+    in_progress = value.get("drawing") is True
+    return IN_PROGRESS.draw(round(size * scale), scale, brush, strokes, in_progress) if strokes else None
 
 
 def strokes_ink(value) -> np.ndarray | None:

@@ -22,7 +22,8 @@ hand-offs of Python's GIL between that thread and the event loop (measured with
 benchmarks.load --draw). Such reads take at most about LOOP_SHARE of each second (LoopBudget), so
 that a flood of them cannot hold up the loop's other work. The rest, and any other ask, run in a
 thread, bounded like the queue's events: MODEL_SLOTS asks at once (SLOTS, beside the queue's),
-at most QUEUE_SIZE waiting; the strokes' ends share these slots. demo.bounds refuses a body over
+at most half of QUEUE_SIZE waiting; the strokes' ends share these slots, and wait while fewer
+than QUEUE_SIZE do, so that a flood of live asks, which need no session, cannot turn them away. demo.bounds refuses a body over
 its limit before it is read. What it reads is validated by the same code as the canvas's event
 (events.draw), so a hostile value gets the same answer there and here.
 """
@@ -55,11 +56,12 @@ class Slots:
         self.slots, self.most_waiting = slots, most_waiting
         self.limiter = None  # made at the first ask: anyio makes it for the event loop it runs on
 
-    async def run(self, work):
-        """work() in a slot's thread, its result; None, without running it, when the line is full."""
+    async def run(self, work, most_waiting: int | None = None):
+        """work() in a slot's thread, its result; None, without running it, when `most_waiting`
+        (by default the line's length) already wait."""
         if self.limiter is None:
             self.limiter = anyio.CapacityLimiter(self.slots)
-        if self.limiter.statistics().tasks_waiting >= self.most_waiting:
+        if self.limiter.statistics().tasks_waiting >= (self.most_waiting if most_waiting is None else most_waiting):
             return None
         return await anyio.to_thread.run_sync(work, limiter=self.limiter)
 
@@ -67,11 +69,17 @@ class Slots:
 SLOTS = Slots()  # the live asks' and the strokes' ends'
 
 
-async def stroke_end(reader: Reader, value, mode: str, lang: str, slots: Slots = SLOTS) -> list:
-    """The canvas's event, outside the queue: events.draw's [Shown, explorer payload] in one of
-    `slots`; when the line is full, [Shown, payload] that say the server is busy."""
-    drawn = await slots.run(lambda: events.draw(reader, "canvas", value, mode, lang))
-    return drawn or events.shown_with(reader, events.Shown(problem=text(lang, "busy_stroke_end")), mode)
+async def stroke_end(reader: Reader, value, mode: str, lang: str, slots: Slots | None = None) -> tuple:
+    """The canvas's event, outside the queue: (Shown, explorer payload) of events.draw, read in one
+    of `slots` (by default SLOTS). A value with no strokes (an empty canvas, or what CanvasValue
+    kept of a refused one) is answered at once, without a slot. When the line is full: (None, a
+    payload saying the server is busy), and the session keeps the drawing it holds."""
+    if not (isinstance(value, dict) and value.get("strokes")):  # nothing to draw or read
+        return tuple(events.draw(reader, "canvas", value, mode, lang))
+    drawn = await (slots or SLOTS).run(lambda: events.draw(reader, "canvas", value, mode, lang))
+    if drawn is None:
+        return None, events.explorer_value(reader, events.Shown(problem=text(lang, "busy_stroke_end")), mode)
+    return tuple(drawn)
 
 
 def answer(value: dict) -> Response:
@@ -125,7 +133,7 @@ def cheap(value, mode: str) -> bool:
 def stroke_route(reader: Reader, slots: Slots | None = None, loop: LoopBudget | None = None) -> Route:
     """The route POST LIVE_PATH: a body asked_canvas reads -> the explorer's light payload for it,
     as JSON; a body it refuses, or an ask the full line turns away, gets the payload's problem."""
-    slots, loop = slots or SLOTS, loop or LoopBudget()
+    loop = loop or LoopBudget()
     on_cpu = reader.device.type == "cpu"  # a GPU's calls wait on the device: never on the loop
 
     async def read_stroke(request: Request) -> Response:
@@ -137,7 +145,9 @@ def stroke_route(reader: Reader, slots: Slots | None = None, loop: LoopBudget | 
         def read():
             return answer(events.draw(reader, "canvas", value, mode, lang)[1])
 
-        answered = loop.run(read) if on_cpu and cheap(value, mode) and loop.allows() else await slots.run(read)
+        # Half the line at most (rounded up): the strokes' ends, which keep a session's drawing, find room.
+        line = slots or SLOTS
+        answered = loop.run(read) if on_cpu and cheap(value, mode) and loop.allows() else await line.run(read, (line.most_waiting + 1) // 2)
         return answered or answer(events.explorer_value(reader, events.Shown(problem=text(lang, "busy")), mode))
 
     return Route(LIVE_PATH, read_stroke, methods=["POST"])

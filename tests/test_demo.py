@@ -1,6 +1,7 @@
 """The functions behind the app's events, called as the events call them, without a browser."""
 
 import asyncio
+import contextlib
 import copy
 import itertools
 import json
@@ -17,7 +18,7 @@ from starlette.requests import Request
 
 from benchmarks.app_speed import canvas_value, pen_ticks
 from demo import canvas, events, inference, live, ui
-from demo.canvas import BRUSH, EMPTY, MAX_POINTS, MAX_STROKES, SIZE, TOO_MANY, CanvasValue, InkCanvas, strokes_image, strokes_ink
+from demo.canvas import BRUSH, EMPTY, LARGEST, MAX_POINTS, MAX_STROKES, SIZE, TOO_MANY, CanvasValue, InkCanvas, strokes_image, strokes_ink
 from demo.guard import Refused
 from demo.i18n import text
 from demo.inference import MODEL_SLOTS, Reader, blank_each_row
@@ -234,7 +235,7 @@ def test_gradio_keeps_a_bounded_canvas_value_per_session(reader):
     assert asyncio.run(app.preprocess_data(stroke, [drawn, "LSTM", 27, "Hidden state"], state))[0] == drawn
 
 
-def test_every_event_that_runs_a_model_shares_one_limit(reader):
+def test_every_queued_event_that_runs_a_model_shares_one_limit(reader):
     app = ui.build(reader)
     triggers = {fn: {app.blocks[block].elem_id or type(app.blocks[block]).__name__ for block, _ in fn.targets}
                 for fn in app.fns.values()}
@@ -247,24 +248,58 @@ def test_every_event_that_runs_a_model_shares_one_limit(reader):
     assert [names for fn, names in triggers.items() if not fn.queue] == [{"draw"}]  # "draw": the canvas
 
 
+@contextlib.asynccontextmanager
+async def full_line(slots: live.Slots):
+    """`slots`, of one slot, with the slot held and one ask waiting for the block's time; both have
+    run once the block ends."""
+    release = threading.Event()
+    running = asyncio.ensure_future(slots.run(release.wait))
+    try:
+        await asyncio.sleep(0.1)
+        waiting = asyncio.ensure_future(slots.run(lambda: "ran"))
+        await asyncio.sleep(0.1)
+        yield
+    finally:  # a failed check must not leave the slot's thread waiting for ever
+        release.set()
+    assert await running and await waiting == "ran"
+
+
 def test_a_strokes_end_is_read_in_the_live_channels_slots(cpu_reader):
     """demo.live.stroke_end, the canvas's event: it takes one of the live channel's slots, like a
-    live ask; when `most_waiting` already wait it is turned away at once, the session's state then
-    holding no drawing and the explorer saying the server is busy; with a slot, it reads in full."""
+    live ask; when `most_waiting` already wait it is turned away at once, the explorer saying the
+    server is busy and the session keeping its drawing (no Shown to store); with a slot, it reads
+    in full. An empty canvas, or a value the canvas refused, is answered without a slot."""
     async def scenario():
         slots = live.Slots(slots=1, most_waiting=1)
-        release = threading.Event()
-        running = asyncio.ensure_future(slots.run(release.wait))  # holds the one slot
-        try:
-            await asyncio.sleep(0.1)
-            waiting = asyncio.ensure_future(slots.run(lambda: "ran"))
-            await asyncio.sleep(0.1)
+        async with full_line(slots):
             shown, busy = await asyncio.wait_for(live.stroke_end(cpu_reader, canvas_value(7), "LSTM", "zh-CN", slots), timeout=5)
-            assert shown.image is None and busy["readings"] == {} and busy["problem"] == text("zh-CN", "busy_stroke_end")
-        finally:  # a failed check must not leave the slot's thread waiting for ever
-            release.set()
-        assert await running and await waiting == "ran"
+            assert shown is None and busy["readings"] == {} and busy["problem"] == text("zh-CN", "busy_stroke_end")
+            shown, empty = await asyncio.wait_for(live.stroke_end(cpu_reader, EMPTY, "LSTM", "en", slots), timeout=5)
+            assert shown.image is None and empty["nothing_drawn"]
+            shown, refused = await asyncio.wait_for(live.stroke_end(cpu_reader, {"refused": TOO_MANY}, "LSTM", "en", slots), timeout=5)
+            assert shown.image is None and refused["problem"] == f"Could not read that canvas: {TOO_MANY}"
         shown, read = await live.stroke_end(cpu_reader, canvas_value(7), "BiLSTM", "en", slots)
+        assert shown.image is not None and read["readings"]["BiLSTM"]["full"] and read["readings"]["BiLSTM"]["digit"] == 7
+
+    asyncio.run(scenario())
+
+
+def test_strokes_ends_share_the_live_channels_slots_and_find_room_in_them(cpu_reader, monkeypatch):
+    """live.SLOTS serves both of the canvas's channels: with half its line waiting, a live ask is
+    turned away ("busy"), while a stroke's end (which keeps the session's drawing) still waits for
+    a slot and is read in full."""
+    monkeypatch.setattr(live, "SLOTS", live.Slots(slots=1, most_waiting=2))
+    read_stroke = live.stroke_route(cpu_reader).endpoint
+    seven = {"canvas": {**canvas_value(7), "drawing": True}, "mode": "BiLSTM"}
+
+    async def scenario():
+        async with full_line(live.SLOTS):
+            busy = await asyncio.wait_for(post_live(read_stroke, seven), timeout=5)
+            assert busy["readings"] == {} and busy["problem"].startswith("The server is busy")
+            end = asyncio.ensure_future(live.stroke_end(cpu_reader, canvas_value(7), "BiLSTM", "en"))
+            await asyncio.sleep(0.2)
+            assert not end.done()  # waiting for the slot, not turned away
+        shown, read = await asyncio.wait_for(end, timeout=30)
         assert shown.image is not None and read["readings"]["BiLSTM"]["full"] and read["readings"]["BiLSTM"]["digit"] == 7
 
     asyncio.run(scenario())
@@ -492,12 +527,7 @@ def test_the_live_channel_is_bounded_like_the_queue(cpu_reader):
     async def scenario():
         slots = live.Slots(slots=1, most_waiting=1)
         read_stroke = live.stroke_route(cpu_reader, slots).endpoint
-        release = threading.Event()
-        running = asyncio.ensure_future(slots.run(release.wait))  # holds the one slot
-        try:
-            await asyncio.sleep(0.1)
-            waiting = asyncio.ensure_future(slots.run(lambda: "ran"))
-            await asyncio.sleep(0.1)
+        async with full_line(slots):
             busy = await asyncio.wait_for(post_live(read_stroke, seven), timeout=5)
             assert busy["readings"] == {} and busy["problem"].startswith("The server is busy")
             # The LSTM alone on few points is answered on the event loop, needing no slot; on more, it is not.
@@ -506,9 +536,6 @@ def test_the_live_channel_is_bounded_like_the_queue(cpu_reader):
             many = {**seven["canvas"], "strokes": seven["canvas"]["strokes"] + [[5, 5] * (live.INLINE_POINTS + 1)]}
             busy = await asyncio.wait_for(post_live(read_stroke, {"canvas": many, "mode": "LSTM"}), timeout=5)
             assert busy["readings"] == {} and busy["problem"].startswith("The server is busy")
-        finally:  # a failed check must not leave the slot's thread waiting for ever
-            release.set()
-        assert await running and await waiting == "ran"
         light = await post_live(read_stroke, seven)
         assert light["readings"]["BiLSTM"]["digit"] == 7 and not light["readings"]["BiLSTM"]["full"]
         lifted = await post_live(read_stroke, {**seven, "canvas": canvas_value(7)})  # no `drawing: true`
@@ -543,29 +570,46 @@ def test_reads_on_the_event_loop_take_at_most_their_share_of_each_second(cpu_rea
 
 
 def drawn_whole(value) -> np.ndarray:
-    """The canvas value drawn from nothing, every stroke whole: what strokes_image must give."""
-    image = Image.new("L", (SIZE, SIZE), 0)
+    """The canvas value drawn from nothing, every stroke whole, as strokes_image must draw it: at
+    most LARGEST pixels a side, with a brush of at most an eighth of the canvas."""
+    scale = min(1.0, LARGEST / value["size"])
+    brush = min(value["brush"], value["size"] / 8) * scale
+    image = Image.new("L", (round(value["size"] * scale),) * 2, 0)
     for stroke in value["strokes"]:
-        pen_stroke(ImageDraw.Draw(image), list(zip(stroke[0::2], stroke[1::2])), BRUSH, 255)
+        pen_stroke(ImageDraw.Draw(image), [(x * scale, y * scale) for x, y in zip(stroke[0::2], stroke[1::2])], brush, 255)
     return np.asarray(image)
 
 
-def test_a_drawing_in_progress_is_drawn_from_memory_with_the_same_pixels(monkeypatch):
+@pytest.mark.parametrize("size, brush", [(SIZE, BRUSH), (SIZE, 1), (SIZE, 3), (SIZE, 7), (2048, 130), (100, 9)])
+def test_a_drawing_in_progress_is_drawn_from_memory_with_the_same_pixels(monkeypatch, size, brush):
     """While the pen moves, each send draws only the points it adds to the last send's drawing
     (demo.canvas.DrawingsInProgress), and its pixels equal the whole drawing drawn afresh: for
-    three people drawing at once, sends in their order, and a drawing whose last stroke was undone
-    and drawn again another way."""
+    three people drawing at once, sends in their order; a last stroke undone and drawn again
+    another way from the same first point; two hands whose strokes start at the same points; a
+    wild hand. With pens too thin for joints (under 5 px), with joints but no gap lines (5 to 8
+    px) and both, on canvases read at their size and scaled down."""
     monkeypatch.setattr(canvas, "IN_PROGRESS", canvas.DrawingsInProgress())
     lines = []
     monkeypatch.setattr(canvas, "pen_line", lambda draw, points, *rest: lines.append(len(points)) or pen_line(draw, points, *rest))
-    hands = [pen_ticks(digit, random.Random(digit)) for digit in (8, 4, 5)]
-    sends = [value for ticks in itertools.zip_longest(*hands) for tick in ticks if tick for value in [tick[1]]]
-    redrawn = hands[0][-1][1]["strokes"]
-    sends += [{**EMPTY, "strokes": [*redrawn[:-1], [c + 9 for c in redrawn[-1][:20]]]}]  # the last stroke undone, drawn again
-    rng = random.Random(3)  # and a wild hand: sharp turns, points repeated, off the canvas
-    zigzag = [c for _ in range(60) for c in (rng.choice([100, 140, 141, 300, -20]), rng.choice([100, 100.5, 160, 5]))]
-    sends += [{**EMPTY, "strokes": [zigzag[:n]]} for n in range(2, len(zigzag) + 1, 2)]
-    for value in sends:
+
+    def on_canvas(strokes: list, drawing: bool = True) -> dict:
+        return {"size": size, "brush": brush, "strokes": [[c * size / SIZE for c in s] for s in strokes], "drawing": drawing}
+
+    hands = [[on_canvas(value["strokes"], value["drawing"]) for _, value in pen_ticks(digit, random.Random(digit))]
+             for digit in (8, 4, 5)]
+    together = [value for values in itertools.zip_longest(*hands) for value in values if value]
+    for value in together:
         assert np.array_equal(np.asarray(strokes_image(value)), drawn_whole(value))
-    points = sum(len(value["strokes"][-1]) // 2 for value in sends)
+    points = sum(len(value["strokes"][-1]) // 2 for value in together)
     assert sum(lines) < points / 3  # most sends drew only their new points, not the whole stroke again
+
+    eight = hands[0][-2]["strokes"]  # the 8's last send with the pen down
+    again = eight[-1][:2] + [c + 9 for c in eight[-1][2:24]]
+    tricky = [on_canvas([*eight[:-1], again[:n]]) for n in range(2, len(again) + 1, 2)]
+    twin = [{**value, "strokes": [s[:2] + [c + 5 for c in s[2:]] for s in value["strokes"]]} for value in hands[1]]
+    tricky += [value for pair in zip(hands[1], twin) for value in pair]
+    rng = random.Random(3)  # sharp turns, points repeated, off the canvas
+    zigzag = [c for _ in range(60) for c in (rng.choice([100, 140, 141, 300, -20]), rng.choice([100, 100.5, 160, 5]))]
+    tricky += [on_canvas([zigzag[:n]]) for n in range(2, len(zigzag) + 1, 2)]
+    for value in tricky:
+        assert np.array_equal(np.asarray(strokes_image(value)), drawn_whole(value))
