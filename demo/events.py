@@ -127,7 +127,10 @@ def draw_example(reader: Reader, examples: list, index, mode: str, lang: str = E
 
 
 def switch(reader: Reader, shown: Shown, mode: str) -> list:
-    """The same input read by the model(s) of another mode: [Shown, explorer payload]."""
+    """The same input read by the model(s) of another mode: [Shown, explorer payload]. A canvas
+    drawing left unread (the server was busy at the stroke's end) is read now."""
+    if shown.image is None and shown.source == "canvas" and shown.drawing is not None:
+        return draw(reader, "canvas", shown.drawing, mode)
     return shown_with(reader, shown, mode)
 
 

@@ -267,13 +267,16 @@ async def full_line(slots: live.Slots):
 def test_a_strokes_end_is_read_in_the_live_channels_slots(cpu_reader):
     """demo.live.stroke_end, the canvas's event: it takes one of the live channel's slots, like a
     live ask; when `most_waiting` already wait it is turned away at once, the explorer saying the
-    server is busy and the session keeping its drawing (no Shown to store); with a slot, it reads
-    in full. An empty canvas, or a value the canvas refused, is answered without a slot."""
+    server is busy and the session keeping the drawing unread, which a change of model then reads;
+    with a slot, it reads in full. An empty canvas, or a value the canvas refused, is answered
+    without a slot."""
     async def scenario():
         slots = live.Slots(slots=1, most_waiting=1)
         async with full_line(slots):
             shown, busy = await asyncio.wait_for(live.stroke_end(cpu_reader, canvas_value(7), "LSTM", "zh-CN", slots), timeout=5)
-            assert shown is None and busy["readings"] == {} and busy["problem"] == text("zh-CN", "busy_stroke_end")
+            assert busy["readings"] == {} and busy["problem"] == text("zh-CN", "busy_stroke_end")
+            assert shown.image is None and shown.drawing == canvas_value(7)  # unread, kept for a mode switch
+            assert events.switch(cpu_reader, shown, "LSTM")[1]["readings"]["LSTM"]["digit"] == 7
             shown, empty = await asyncio.wait_for(live.stroke_end(cpu_reader, EMPTY, "LSTM", "en", slots), timeout=5)
             assert shown.image is None and empty["nothing_drawn"]
             shown, refused = await asyncio.wait_for(live.stroke_end(cpu_reader, {"refused": TOO_MANY}, "LSTM", "en", slots), timeout=5)
@@ -288,8 +291,8 @@ def test_strokes_ends_share_the_live_channels_slots_and_find_room_in_them(cpu_re
     """live.SLOTS serves both of the canvas's channels: with half its line waiting, a live ask is
     turned away ("busy"), while a stroke's end (which keeps the session's drawing) still waits for
     a slot and is read in full."""
+    read_stroke = live.stroke_route(cpu_reader).endpoint  # built before SLOTS is replaced: looked up at each ask
     monkeypatch.setattr(live, "SLOTS", live.Slots(slots=1, most_waiting=2))
-    read_stroke = live.stroke_route(cpu_reader).endpoint
     seven = {"canvas": {**canvas_value(7), "drawing": True}, "mode": "BiLSTM"}
 
     async def scenario():
@@ -298,7 +301,7 @@ def test_strokes_ends_share_the_live_channels_slots_and_find_room_in_them(cpu_re
             assert busy["readings"] == {} and busy["problem"].startswith("The server is busy")
             end = asyncio.ensure_future(live.stroke_end(cpu_reader, canvas_value(7), "BiLSTM", "en"))
             await asyncio.sleep(0.2)
-            assert not end.done()  # waiting for the slot, not turned away
+            assert live.SLOTS.limiter.statistics().tasks_waiting == 2  # waiting for the slot, not turned away
         shown, read = await asyncio.wait_for(end, timeout=30)
         assert shown.image is not None and read["readings"]["BiLSTM"]["full"] and read["readings"]["BiLSTM"]["digit"] == 7
 
@@ -608,8 +611,23 @@ def test_a_drawing_in_progress_is_drawn_from_memory_with_the_same_pixels(monkeyp
     tricky = [on_canvas([*eight[:-1], again[:n]]) for n in range(2, len(again) + 1, 2)]
     twin = [{**value, "strokes": [s[:2] + [c + 5 for c in s[2:]] for s in value["strokes"]]} for value in hands[1]]
     tricky += [value for pair in zip(hands[1], twin) for value in pair]
+    two = [value for value in hands[0] if len(value["strokes"]) > 1]  # the same last stroke after other ones
+    other = [{**value, "strokes": [[c + 30 for c in s] for s in value["strokes"][:-1]] + value["strokes"][-1:]} for value in two]
+    tricky += [value for pair in zip(two, other) for value in pair]
     rng = random.Random(3)  # sharp turns, points repeated, off the canvas
     zigzag = [c for _ in range(60) for c in (rng.choice([100, 140, 141, 300, -20]), rng.choice([100, 100.5, 160, 5]))]
     tricky += [on_canvas([zigzag[:n]]) for n in range(2, len(zigzag) + 1, 2)]
     for value in tricky:
         assert np.array_equal(np.asarray(strokes_image(value)), drawn_whole(value))
+    assert two and other  # the 8 has two strokes
+
+
+def test_only_drawings_in_progress_are_remembered(monkeypatch):
+    """A stroke's end, an undo or a correction is not drawn on again: DrawingsInProgress keeps
+    only values sent while the pen is down."""
+    monkeypatch.setattr(canvas, "IN_PROGRESS", canvas.DrawingsInProgress())
+    strokes_image({**canvas_value(7), "drawing": False})
+    strokes_image(canvas_value(4))
+    assert len(canvas.IN_PROGRESS.kept) == 0
+    strokes_image({**canvas_value(7), "drawing": True})
+    assert len(canvas.IN_PROGRESS.kept) == 1
