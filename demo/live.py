@@ -22,9 +22,9 @@ hand-offs of Python's GIL between that thread and the event loop (measured with
 benchmarks.load --draw). Such reads take at most about LOOP_SHARE of each second (LoopBudget), so
 that a flood of them cannot hold up the loop's other work. The rest, and any other ask, run in a
 thread, bounded like the queue's events: MODEL_SLOTS asks at once (SLOTS, beside the queue's),
-at most half of QUEUE_SIZE waiting; the strokes' ends share these slots, and wait while fewer
-than QUEUE_SIZE do, so that a flood of live asks, which need no session, cannot turn them away. demo.bounds refuses a body over
-its limit before it is read. What it reads is validated by the same code as the canvas's event
+at most half of QUEUE_SIZE waiting. The strokes' ends share these slots and wait while fewer than
+QUEUE_SIZE do: live asks alone cannot fill the line for them. demo.bounds refuses a body over its
+limit before it is read. What it reads is validated by the same code as the canvas's event
 (events.draw), so a hostile value gets the same answer there and here.
 """
 
