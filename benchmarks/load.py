@@ -114,7 +114,7 @@ def stroke_end_channel(client) -> Callable[[httpx.Client, list], object]:
 
     def stroke_end(http: httpx.Client, arguments: list):
         outputs = (queued if dependency.get("queue", True) else direct)(http, arguments)
-        for output in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
+        for output in outputs:
             if isinstance(output, dict) and output.get("readings") == {}:
                 raise RuntimeError(output.get("problem"))
         return outputs

@@ -169,9 +169,9 @@ class DrawingsInProgress:
                 self.kept.move_to_end(key)
                 while len(self.kept) > self.most:
                     self.kept.popitem(last=False)
-        finished = image.copy()
-        pen_tip(ImageDraw.Draw(finished), added[-1], brush, 255)
-        return finished
+            image = image.copy()  # the kept one stays without the end tip
+        pen_tip(ImageDraw.Draw(image), added[-1], brush, 255)
+        return image
 
 
 IN_PROGRESS = DrawingsInProgress()

@@ -69,18 +69,18 @@ class Slots:
 SLOTS = Slots()  # the live asks' and the strokes' ends'
 
 
-async def stroke_end(reader: Reader, value, mode: str, lang: str, slots: Slots | None = None) -> tuple:
-    """The canvas's event, outside the queue: (Shown, explorer payload) of events.draw, read in one
+async def stroke_end(reader: Reader, value, mode: str, lang: str, slots: Slots | None = None) -> list:
+    """The canvas's event, outside the queue: [Shown, explorer payload] of events.draw, read in one
     of `slots` (by default SLOTS). A value with no strokes (an empty canvas, or what CanvasValue
     kept of a refused one) is answered at once, without a slot. When the line is full, the payload
     says the server is busy, and Shown holds the drawing unread (events.switch reads it)."""
     if not (isinstance(value, dict) and value.get("strokes")):  # nothing to draw or read
-        return tuple(events.draw(reader, "canvas", value, mode, lang))
+        return events.draw(reader, "canvas", value, mode, lang)
     drawn = await (slots or SLOTS).run(lambda: events.draw(reader, "canvas", value, mode, lang))
     if drawn is None:
         unread = events.Shown(problem=text(lang, "busy_stroke_end"), source="canvas", drawing=value)
-        return tuple(events.shown_with(reader, unread, mode))
-    return tuple(drawn)
+        return events.shown_with(reader, unread, mode)
+    return drawn
 
 
 def answer(value: dict) -> Response:

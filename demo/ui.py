@@ -116,7 +116,7 @@ def build(reader: Reader) -> gr.Blocks:
         reads = dict(concurrency_id="model", concurrency_limit=MODEL_SLOTS)
         # A message the server writes (a drawing it cannot read) is in the request's language.
         async def stroke_end(value, mode_name, request: gr.Request):
-            return list(await live.stroke_end(reader, value, mode_name, language(request)))
+            return await live.stroke_end(reader, value, mode_name, language(request))
 
         def draw_upload(value, mode_name, request: gr.Request):
             return events.draw(reader, "image", value, mode_name, language(request))
