@@ -5,6 +5,8 @@ writes nothing to its cache per request, and users drawing as the page does read
 import json
 import random
 
+import uvicorn
+
 import benchmarks.load
 from benchmarks.app_speed import pen_ticks
 from benchmarks.load import run, run_drawing, summary
@@ -56,3 +58,14 @@ def test_no_two_hands_draw_a_digit_alike():
     finished = [ticks[-1][1] for ticks in hands]
     inputs = {events.canvas_input(value).numpy().tobytes() for value in finished}
     assert len(inputs) == len(hands)
+
+
+def test_the_server_parses_http_and_waits_on_sockets_in_c():
+    """Gradio starts uvicorn with its defaults ("auto"), which take httptools' parser and uvloop's
+    event loop when they are installed (requirements.txt): about 0.5 ms less server CPU per
+    request (`python -m benchmarks.app_speed channels`). Without them uvicorn quietly falls back
+    to its pure-Python h11 parser and asyncio's loop."""
+    config = uvicorn.Config(app=lambda scope, receive, send: None)
+    config.load()
+    assert config.http_protocol_class.__module__ == "uvicorn.protocols.http.httptools_impl"
+    assert config.get_loop_factory().__module__.startswith("uvloop")
