@@ -79,15 +79,20 @@ class Shown:
     answers: dict[str, int] = field(default_factory=dict)  # each shown model's digit, saved with a correction
 
 
-def explorer_value(reader: Reader, shown: Shown, mode: str, light: bool = False) -> dict:
-    """The explorer's payload: each shown model's reading (see demo.payload), or why there is none."""
+def explorer_value(reader: Reader, shown: Shown, mode: str, light: bool = False,
+                   answered: dict[str, np.ndarray] | None = None) -> dict:
+    """The explorer's payload: each shown model's reading (see demo.payload), or why there is none.
+    `answered` holds, by model, the light reading's answers after each row where the caller has
+    them already (the live channel reads several users' asks in one call)."""
     value = {"mode": mode, "nothing_drawn": shown.image is None and shown.problem in NOTHING_DRAWN_ANY,
              "problem": shown.problem, "readings": {}}
     if shown.image is None:
         return value
     for name in MODES[mode]:
         if light:
-            rows = reader.answers(name, [shown.image])[0]
+            rows = (answered or {}).get(name)
+            if rows is None:
+                rows = reader.answers(name, [shown.image])[0]
             value["readings"][name] = payload.light(shown.image.numpy(), rows, reader.models[name].config,
                                                        reader.unsure_below[name])
         else:
@@ -96,9 +101,10 @@ def explorer_value(reader: Reader, shown: Shown, mode: str, light: bool = False)
     return value
 
 
-def shown_with(reader: Reader, shown: Shown, mode: str, light: bool = False) -> list:
+def shown_with(reader: Reader, shown: Shown, mode: str, light: bool = False,
+               answered: dict[str, np.ndarray] | None = None) -> list:
     """[Shown with the answers of `mode`'s models, explorer payload]."""
-    value = explorer_value(reader, shown, mode, light)
+    value = explorer_value(reader, shown, mode, light, answered)
     shown.answers = {name: reading["digit"] for name, reading in value["readings"].items()}
     return [shown, value]
 
@@ -110,8 +116,15 @@ def pen_down(value) -> bool:
 
 def draw(reader: Reader, source: str, value, mode: str, lang: str = ENGLISH) -> list:
     """A new canvas drawing or upload: [Shown, explorer payload]; light while the pen is down."""
-    image, problem = prepare(source, value, lang)
-    shown, sent = shown_with(reader, Shown(image, problem, source, value), mode, light=source == "canvas" and pen_down(value))
+    return drawn(reader, source, value, mode, *prepare(source, value, lang))
+
+
+def drawn(reader: Reader, source: str, value, mode: str, image: torch.Tensor | None, problem: str | None,
+          answered: dict[str, np.ndarray] | None = None) -> list:
+    """draw's answer for the (input, problem) that prepare gave for `value`; see explorer_value
+    for `answered`."""
+    shown, sent = shown_with(reader, Shown(image, problem, source, value), mode,
+                             light=source == "canvas" and pen_down(value), answered=answered)
     if source == "canvas" and image is not None:  # a canvas value that was read, so valid
         # The explorer redraws only a value unlike the last one: a stroke that adds no ink still
         # adds points, so the full reading at its end replaces the light ones shown while drawing.

@@ -9,9 +9,9 @@ one JSON answer, no session. (gr.HTML's server functions go through Gradio's com
 route, which also makes or finds a session for each request and validates its body with pydantic.)
 The stroke's end is the canvas's Gradio event, which keeps the session's state (what a mode switch,
 a unit's step and a correction read), but sent with queue=False: one POST to Gradio's /run route
-and one JSON answer. Before any reading, a canvas value costs the server about 10 ms of CPU
-through the queue (a join request and an event stream), 4 ms through /run and under 2 ms through
-this route (`python -m benchmarks.app_speed channels`). Uploads, examples, mode switches and a
+and one JSON answer. Before any reading, a canvas value costs the server about 9 ms of CPU
+through the queue (a join request and an event stream), 3 to 4 ms through /run and 1.3 ms through
+this route, on uvloop's event loop (`python -m benchmarks.app_speed channels`). Uploads, examples, mode switches and a
 unit's step still go through the queue. `python -m benchmarks.load --draw` measures drawing as
 the page sends it.
 
@@ -20,7 +20,9 @@ have at most 98; a slower hand sends more) is answered on the event loop, in a f
 handed to a thread, the same work took the server about 1 ms more CPU a request at 16 users, in
 hand-offs of Python's GIL between that thread and the event loop (measured with
 benchmarks.load --draw). Such reads take at most about LOOP_SHARE of each second (LoopBudget), so
-that a flood of them cannot hold up the loop's other work. The rest, and any other ask, run in a
+that a flood of them cannot hold up the loop's other work. When asks come faster than one per
+BATCH_WINDOW, their drawings are read by one call of the LSTM (AnswerBatch): a call spends a good
+part of its time before its first row, and several drawings share it. The rest, and any other ask, run in a
 thread, bounded like the queue's events: MODEL_SLOTS asks at once (SLOTS, beside the queue's),
 at most half of QUEUE_SIZE waiting. The strokes' ends share these slots and wait while fewer than
 QUEUE_SIZE do: live asks alone cannot fill the line for them. demo.bounds refuses a body over its
@@ -28,10 +30,13 @@ limit before it is read. What it reads is validated by the same code as the canv
 (events.draw), so a hostile value gets the same answer there and here.
 """
 
+import asyncio
 import json
 import time
 
 import anyio
+import numpy as np
+import torch
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -46,6 +51,8 @@ LIVE_PATH = "/live/stroke"
 QUEUE_SIZE = 64  # asks waiting beyond this are turned away, here and in app.py's queue
 INLINE_POINTS = 300  # bounds the work of a read on the event loop: it grows with the points drawn
 LOOP_SHARE = 0.25  # of each second, at most, spent reading on the event loop
+BATCH_WINDOW = 0.03  # s an ask waits for others' while asks come at least this often
+BATCH_MOST = 8  # asks read in one call at most
 
 
 class Slots:
@@ -131,10 +138,63 @@ def cheap(value, mode: str) -> bool:
     return mode == "LSTM" and all(isinstance(s, list) for s in strokes) and sum(map(len, strokes)) <= 2 * INLINE_POINTS
 
 
-def stroke_route(reader: Reader, slots: Slots | None = None, loop: LoopBudget | None = None) -> Route:
+class AnswerBatch:
+    """The LSTM's answers after each row for the live asks read on the event loop, several users'
+    drawings in one call of the model. A call of it on one drawing spends a good part of its time
+    before the first row, and a batch shares that; 16 users drawing cost the server about a sixth
+    less CPU per stroke request (`python -m benchmarks.load --draw`, the README's Speed table).
+    An ask that comes within `window` s of the last one waits up to `window` s for others (at most
+    `most` in all); one that comes alone is read at once, so one person drawing waits for nobody.
+    The reads count in `loop`'s share of the second."""
+
+    def __init__(self, reader: Reader, loop: LoopBudget, window: float = BATCH_WINDOW, most: int = BATCH_MOST,
+                 clock=time.monotonic):
+        self.reader, self.loop, self.window, self.most, self.clock = reader, loop, window, most, clock
+        self.waiting: list[tuple[torch.Tensor, asyncio.Future]] = []
+        self.last_ask = float("-inf")
+        self.timer: asyncio.TimerHandle | None = None
+
+    async def answers(self, image: torch.Tensor) -> np.ndarray:
+        """(rows, classes): the LSTM's answer after each row of one (28, 28) input."""
+        now = self.clock()
+        alone, self.last_ask = now - self.last_ask >= self.window, now
+        if alone and not self.waiting:
+            return self.read([image])[0]
+        answered = asyncio.get_running_loop().create_future()
+        self.waiting.append((image, answered))
+        if len(self.waiting) >= self.most:
+            self.read_waiting()
+        elif self.timer is None:
+            self.timer = asyncio.get_running_loop().call_later(self.window, self.read_waiting)
+        return await answered
+
+    def read(self, images: list[torch.Tensor]) -> np.ndarray:
+        return self.loop.run(lambda: self.reader.answers("LSTM", images))
+
+    def read_waiting(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        waiting, self.waiting = self.waiting, []
+        try:
+            rows = self.read([image for image, _ in waiting])
+        except Exception as error:  # noqa: BLE001 (each ask gets the error its own read would have raised)
+            rows = [error] * len(waiting)
+        for (_, answered), answer_rows in zip(waiting, rows):
+            if answered.done():  # its request was cancelled: the client went away
+                continue
+            if isinstance(answer_rows, Exception):
+                answered.set_exception(answer_rows)
+            else:
+                answered.set_result(answer_rows)
+
+
+def stroke_route(reader: Reader, slots: Slots | None = None, loop: LoopBudget | None = None,
+                 batch: AnswerBatch | None = None) -> Route:
     """The route POST LIVE_PATH: a body asked_canvas reads -> the explorer's light payload for it,
     as JSON; a body it refuses, or an ask the full line turns away, gets the payload's problem."""
     loop = loop or LoopBudget()
+    batch = batch or AnswerBatch(reader, loop)
     on_cpu = reader.device.type == "cpu"  # a GPU's calls wait on the device: never on the loop
 
     async def read_stroke(request: Request) -> Response:
@@ -146,9 +206,13 @@ def stroke_route(reader: Reader, slots: Slots | None = None, loop: LoopBudget | 
         def read():
             return answer(events.draw(reader, "canvas", value, mode, lang)[1])
 
+        if on_cpu and cheap(value, mode) and loop.allows():
+            image, problem = loop.run(lambda: events.prepare("canvas", value, lang))
+            answered = None if image is None else {"LSTM": await batch.answers(image)}
+            return answer(events.drawn(reader, "canvas", value, mode, image, problem, answered)[1])
         # Half the line at most (rounded up): the strokes' ends, which keep a session's drawing, find room.
         line = slots or SLOTS
-        answered = loop.run(read) if on_cpu and cheap(value, mode) and loop.allows() else await line.run(read, (line.most_waiting + 1) // 2)
+        answered = await line.run(read, (line.most_waiting + 1) // 2)
         return answered or answer(events.explorer_value(reader, events.Shown(problem=text(lang, "busy")), mode))
 
     return Route(LIVE_PATH, read_stroke, methods=["POST"])

@@ -547,23 +547,59 @@ def test_the_live_channel_is_bounded_like_the_queue(cpu_reader):
     asyncio.run(scenario())
 
 
+def test_live_asks_that_come_together_are_read_in_one_call_with_each_ones_own_answers(cpu_reader):
+    """demo.live.AnswerBatch: an ask that comes alone is read at once, by itself; asks that come
+    within the window of each other are read by one call of the LSTM (at most `most` at a time),
+    and each gets the answers a read of its drawing alone gives. An ask whose client went away
+    spoils none of the others."""
+    sizes = []
+    reader = copy.copy(cpu_reader)
+
+    def answers(name, images):
+        sizes.append(len(images))
+        return cpu_reader.answers(name, images)
+
+    reader.answers = answers
+    images = [events.canvas_input({**canvas_value(digit), "drawing": True}) for digit in range(10)]
+    alone = [cpu_reader.answers("LSTM", [image])[0] for image in images]
+    now = [100.0]
+
+    async def scenario():
+        batch = live.AnswerBatch(reader, live.LoopBudget(), window=0.05, most=4, clock=lambda: now[0])
+        first = await batch.answers(images[0])
+        assert sizes == [1] and batch.timer is None  # alone: read at once, no wait
+        now[0] += 0.01  # within the window of the last ask: each waits for the others
+        together = await asyncio.gather(*[batch.answers(image) for image in images[:6]])
+        assert sizes == [1, 4, 2]  # four at once (most), then the two left when the window closed
+        for got, own in zip([first, *together], [alone[0], *alone[:6]]):
+            assert got.argmax(-1).tolist() == own.argmax(-1).tolist() and np.allclose(got, own, atol=1e-5)
+        gone = asyncio.ensure_future(batch.answers(images[7]))
+        kept = asyncio.ensure_future(batch.answers(images[8]))
+        await asyncio.sleep(0)
+        gone.cancel()
+        assert np.allclose(await asyncio.wait_for(kept, 5), alone[8], atol=1e-5) and sizes[-1] == 2 and gone.cancelled()
+
+    asyncio.run(scenario())
+
+
 def test_reads_on_the_event_loop_take_at_most_their_share_of_each_second(cpu_reader):
     """A flood of cheap asks: once LoopBudget's share of the second is spent on the event loop,
     the next ask goes to the slots (here: they turn every ask away, most_waiting=0, so it is
-    answered "busy") until the next second. The budget's clock and timer are the test's: each read
-    takes 0.02 s of a 0.05 s share, however fast this machine reads."""
+    answered "busy") until the next second. The budget's clock and timer are the test's: an ask
+    reads twice on the loop (its input, then its answers), each read taking 0.02 s of a 0.1 s
+    share, however fast this machine reads."""
     seven = {"canvas": {**canvas_value(7), "drawing": True}, "mode": "LSTM"}
     now, timer = [100.2], itertools.count(0, 0.02)  # LoopBudget.run reads the timer twice a read
 
     async def scenario():
         slots = live.Slots(slots=1, most_waiting=0)
-        loop = live.LoopBudget(share=0.05, clock=lambda: now[0], timer=lambda: next(timer))
+        loop = live.LoopBudget(share=0.1, clock=lambda: now[0], timer=lambda: next(timer))
         read_stroke = live.stroke_route(cpu_reader, slots, loop).endpoint
 
         async def read_some(count):
             return [bool((await post_live(read_stroke, seven))["readings"]) for _ in range(count)]
 
-        assert await read_some(5) == [True, True, True, False, False]  # 0.06 s spent: the rest turned away
+        assert await read_some(5) == [True, True, True, False, False]  # 0.12 s spent: the rest turned away
         now[0] = 100.9
         assert await read_some(2) == [False, False]  # the same second: still spent
         now[0] = 101.0
