@@ -20,9 +20,9 @@ have at most 98; a slower hand sends more) is answered on the event loop, in a f
 handed to a thread, the same work took the server about 1 ms more CPU a request at 16 users, in
 hand-offs of Python's GIL between that thread and the event loop (measured with
 benchmarks.load --draw). Such reads take at most about LOOP_SHARE of each second (LoopBudget), so
-that a flood of them cannot hold up the loop's other work. When asks come faster than one per
-BATCH_WINDOW, their drawings are read by one call of the LSTM (AnswerBatch): a call spends a good
-part of its time before its first row, and several drawings share it. The rest, and any other ask, run in a
+that a flood of them cannot hold up the loop's other work. When many people draw at once, their
+drawings are read by one call of the LSTM (AnswerBatch): a call spends a good part of its time
+before its first row, and several drawings share it. The rest, and any other ask, run in a
 thread, bounded like the queue's events: MODEL_SLOTS asks at once (SLOTS, beside the queue's),
 at most half of QUEUE_SIZE waiting. The strokes' ends share these slots and wait while fewer than
 QUEUE_SIZE do: live asks alone cannot fill the line for them. demo.bounds refuses a body over its
@@ -31,6 +31,7 @@ limit before it is read. What it reads is validated by the same code as the canv
 """
 
 import asyncio
+import collections
 import json
 import time
 
@@ -51,7 +52,9 @@ LIVE_PATH = "/live/stroke"
 QUEUE_SIZE = 64  # asks waiting beyond this are turned away, here and in app.py's queue
 INLINE_POINTS = 300  # bounds the work of a read on the event loop: it grows with the points drawn
 LOOP_SHARE = 0.25  # of each second, at most, spent reading on the event loop
-BATCH_WINDOW = 0.03  # s an ask waits for others' while asks come at least this often
+BATCH_BUSY = 4  # asks in the last BATCH_RECENT s from which an ask waits for others' (16 people drawing send about 5)
+BATCH_RECENT = 0.1  # s: the page's pace, one ask per person drawing
+BATCH_WINDOW = 0.03  # s an ask waits for others' at most
 BATCH_MOST = 8  # asks read in one call at most
 
 
@@ -141,24 +144,26 @@ def cheap(value, mode: str) -> bool:
 class AnswerBatch:
     """The LSTM's answers after each row for the live asks read on the event loop, several users'
     drawings in one call of the model. A call of it on one drawing spends a good part of its time
-    before the first row, and a batch shares that; 16 users drawing cost the server about a sixth
-    less CPU per stroke request (`python -m benchmarks.load --draw`, the README's Speed table).
-    An ask that comes within `window` s of the last one waits up to `window` s for others (at most
-    `most` in all); one that comes alone is read at once, so one person drawing waits for nobody.
-    The reads count in `loop`'s share of the second."""
+    before the first row, and a batch shares that (`python -m benchmarks.load --draw` at 16 users,
+    the README's "Where the server's CPU goes"). While `busy` asks or more came in the last
+    BATCH_RECENT s, an ask waits up to `window` s for others (at most `most` in all); with fewer,
+    it is read at once, so a few people drawing wait for nobody. The reads count in `loop`'s
+    share of the second."""
 
-    def __init__(self, reader: Reader, loop: LoopBudget, window: float = BATCH_WINDOW, most: int = BATCH_MOST,
-                 clock=time.monotonic):
-        self.reader, self.loop, self.window, self.most, self.clock = reader, loop, window, most, clock
+    def __init__(self, reader: Reader, loop: LoopBudget, busy: int = BATCH_BUSY, window: float = BATCH_WINDOW,
+                 most: int = BATCH_MOST, clock=time.monotonic):
+        self.reader, self.loop, self.busy, self.window, self.most, self.clock = reader, loop, busy, window, most, clock
         self.waiting: list[tuple[torch.Tensor, asyncio.Future]] = []
-        self.last_ask = float("-inf")
+        self.recent: collections.deque[float] = collections.deque()  # when the asks of the last BATCH_RECENT s came
         self.timer: asyncio.TimerHandle | None = None
 
     async def answers(self, image: torch.Tensor) -> np.ndarray:
         """(rows, classes): the LSTM's answer after each row of one (28, 28) input."""
         now = self.clock()
-        alone, self.last_ask = now - self.last_ask >= self.window, now
-        if alone and not self.waiting:
+        self.recent.append(now)
+        while self.recent[0] < now - BATCH_RECENT:
+            self.recent.popleft()
+        if len(self.recent) < self.busy and not self.waiting:
             return self.read([image])[0]
         answered = asyncio.get_running_loop().create_future()
         self.waiting.append((image, answered))
@@ -178,10 +183,10 @@ class AnswerBatch:
         waiting, self.waiting = self.waiting, []
         try:
             rows = self.read([image for image, _ in waiting])
-        except Exception as error:  # noqa: BLE001 (each ask gets the error its own read would have raised)
+        except Exception as error:  # noqa: BLE001 (no waiting ask is left hanging: each gets the batch's error)
             rows = [error] * len(waiting)
         for (_, answered), answer_rows in zip(waiting, rows):
-            if answered.done():  # its request was cancelled: the client went away
+            if answered.done():  # its ask was cancelled (a server shutting down)
                 continue
             if isinstance(answer_rows, Exception):
                 answered.set_exception(answer_rows)
@@ -189,12 +194,11 @@ class AnswerBatch:
                 answered.set_result(answer_rows)
 
 
-def stroke_route(reader: Reader, slots: Slots | None = None, loop: LoopBudget | None = None,
-                 batch: AnswerBatch | None = None) -> Route:
+def stroke_route(reader: Reader, slots: Slots | None = None, loop: LoopBudget | None = None) -> Route:
     """The route POST LIVE_PATH: a body asked_canvas reads -> the explorer's light payload for it,
     as JSON; a body it refuses, or an ask the full line turns away, gets the payload's problem."""
     loop = loop or LoopBudget()
-    batch = batch or AnswerBatch(reader, loop)
+    batch = AnswerBatch(reader, loop)
     on_cpu = reader.device.type == "cpu"  # a GPU's calls wait on the device: never on the loop
 
     async def read_stroke(request: Request) -> Response:
@@ -208,8 +212,8 @@ def stroke_route(reader: Reader, slots: Slots | None = None, loop: LoopBudget | 
 
         if on_cpu and cheap(value, mode) and loop.allows():
             image, problem = loop.run(lambda: events.prepare("canvas", value, lang))
-            answered = None if image is None else {"LSTM": await batch.answers(image)}
-            return answer(events.drawn(reader, "canvas", value, mode, image, problem, answered)[1])
+            rows = None if image is None else {"LSTM": await batch.answers(image)}
+            return answer(events.drawn(reader, "canvas", value, mode, image, problem, rows)[1])
         # Half the line at most (rounded up): the strokes' ends, which keep a session's drawing, find room.
         line = slots or SLOTS
         answered = await line.run(read, (line.most_waiting + 1) // 2)

@@ -548,15 +548,18 @@ def test_the_live_channel_is_bounded_like_the_queue(cpu_reader):
 
 
 def test_live_asks_that_come_together_are_read_in_one_call_with_each_ones_own_answers(cpu_reader):
-    """demo.live.AnswerBatch: an ask that comes alone is read at once, by itself; asks that come
-    within the window of each other are read by one call of the LSTM (at most `most` at a time),
-    and each gets the answers a read of its drawing alone gives. An ask whose client went away
-    spoils none of the others."""
+    """demo.live.AnswerBatch: while few asks come, each is read at once, by itself; while `busy`
+    or more came in the last 0.1 s, asks wait for each other and one call of the LSTM reads them
+    (at most `most` at a time), each getting the answers a read of its drawing alone gives. An ask
+    cancelled while it waits spoils none of the others, and a read that fails leaves none waiting.
+    The live route reads each of its asks once."""
     sizes = []
     reader = copy.copy(cpu_reader)
 
     def answers(name, images):
         sizes.append(len(images))
+        if any(image.isnan().any() for image in images):
+            raise RuntimeError("a read that fails")
         return cpu_reader.answers(name, images)
 
     reader.answers = answers
@@ -565,11 +568,11 @@ def test_live_asks_that_come_together_are_read_in_one_call_with_each_ones_own_an
     now = [100.0]
 
     async def scenario():
-        batch = live.AnswerBatch(reader, live.LoopBudget(), window=0.05, most=4, clock=lambda: now[0])
-        first = await batch.answers(images[0])
-        assert sizes == [1] and batch.timer is None  # alone: read at once, no wait
-        now[0] += 0.01  # within the window of the last ask: each waits for the others
-        together = await asyncio.gather(*[batch.answers(image) for image in images[:6]])
+        batch = live.AnswerBatch(reader, live.LoopBudget(), busy=2, window=2.0, most=4, clock=lambda: now[0])
+        first = await asyncio.wait_for(batch.answers(images[0]), 1)  # a wait would take 2 s
+        assert sizes == [1]
+        now[0] += 0.05  # the second ask in 0.1 s: the asks wait for each other
+        together = await asyncio.wait_for(asyncio.gather(*[batch.answers(image) for image in images[:6]]), 5)
         assert sizes == [1, 4, 2]  # four at once (most), then the two left when the window closed
         for got, own in zip([first, *together], [alone[0], *alone[:6]]):
             assert got.argmax(-1).tolist() == own.argmax(-1).tolist() and np.allclose(got, own, atol=1e-5)
@@ -578,6 +581,15 @@ def test_live_asks_that_come_together_are_read_in_one_call_with_each_ones_own_an
         await asyncio.sleep(0)
         gone.cancel()
         assert np.allclose(await asyncio.wait_for(kept, 5), alone[8], atol=1e-5) and sizes[-1] == 2 and gone.cancelled()
+        failed = await asyncio.wait_for(asyncio.gather(batch.answers(images[9]), batch.answers(torch.full((28, 28), torch.nan)),
+                                                       return_exceptions=True), 5)
+        assert [type(error) for error in failed] == [RuntimeError, RuntimeError]
+        now[0] += 0.2  # nobody asked for 0.2 s: alone again
+        await asyncio.wait_for(batch.answers(images[1]), 1)
+        sizes.clear()
+        seven = {"canvas": {**canvas_value(7), "drawing": True}, "mode": "LSTM"}
+        assert (await post_live(live.stroke_route(reader).endpoint, seven))["readings"]["LSTM"]["digit"] == 7
+        assert sizes == [1]
 
     asyncio.run(scenario())
 
