@@ -11,9 +11,9 @@ The stroke's end is the canvas's Gradio event, which keeps the session's state (
 a unit's step and a correction read), but sent with queue=False: one POST to Gradio's /run route
 and one JSON answer. Before any reading, a canvas value costs the server about 9 ms of CPU
 through the queue (a join request and an event stream), 3 to 4 ms through /run and 1.3 ms through
-this route, on uvloop's event loop (`python -m benchmarks.app_speed channels`). Uploads, examples, mode switches and a
-unit's step still go through the queue. `python -m benchmarks.load --draw` measures drawing as
-the page sends it.
+this route, on uvloop's event loop (`python -m benchmarks.app_speed channels`). Uploads,
+examples, mode switches and a unit's step still go through the queue. `python -m benchmarks.load
+--draw` measures drawing as the page sends it.
 
 On a CPU, an ask for the LSTM alone on at most INLINE_POINTS points (the load benchmark's digits
 have at most 98; a slower hand sends more) is answered on the event loop, in a few milliseconds:
