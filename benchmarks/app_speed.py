@@ -7,16 +7,16 @@
     python -m benchmarks.app_speed sessions [--calls 3000] answers lost by a Client that 8 threads share
     python -m benchmarks.app_speed channels [--calls 200]  server CPU of a canvas send by each way in, beyond its work
 
-A stroke's server time is what the canvas event runs plus each output's postprocess and the
-JSON Gradio sends: while the pen is down (light: the answer after each row), and when it
-lifts (full: trace, row importance and every state, for a bidirectional model of every cut);
-then the sum over a whole stroke's sends, as the page makes them (pen_ticks), each going on from
+A stroke's server time is what the canvas event runs and the JSON the server sends, made as the
+way in makes it: while the pen is down, the live channel's json.dumps of the light reading (the
+answer after each row); when it lifts, each output's postprocess and Gradio's orjson (its /run
+route) of the full reading (trace, row importance and every state, for a bidirectional model of
+every cut); then the sum over a whole stroke's sends, as the page makes them (pen_ticks), each going on from
 the last one's drawing (demo.canvas.DrawingsInProgress), and, alternately, with each send drawn
 afresh.
 """
 
 import argparse
-import json
 import math
 import random
 import statistics
@@ -27,10 +27,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import gradio as gr
+from gradio.routes import ORJSONResponse
 from gradio_client import Client, handle_file
 
 from benchmarks.local_app import local_app
-from demo import canvas, events
+from demo import canvas, events, live
 from demo.canvas import EMPTY, SEND_EVERY_MS, SIZE
 from demo.inference import Reader
 from demo.sketches import canvas_strokes, render
@@ -109,8 +110,11 @@ def timed_send(reader: Reader, outputs: list, value: dict, mode: str, forget: bo
     start = time.perf_counter()
     result = events.draw(reader, "canvas", value, mode)
     computed = time.perf_counter()
-    sent = [component.postprocess(v) for component, v in zip(outputs, result) if not isinstance(component, gr.State)]
-    size = len(json.dumps(sent))
+    if events.pen_down(value):
+        size = len(live.answer(result[1]).body)
+    else:
+        size = len(ORJSONResponse([component.postprocess(v) for component, v in zip(outputs, result)
+                                   if not isinstance(component, gr.State)]).body)
     return (time.perf_counter() - start) * 1e3, (computed - start) * 1e3, size
 
 
@@ -251,7 +255,6 @@ def channels(calls: int) -> None:
     import httpx
 
     from benchmarks.load import cpu_seconds
-    from demo.live import LIVE_PATH
 
     with local_app() as (url, server):
         client = api_client(url)
@@ -260,7 +263,7 @@ def channels(calls: int) -> None:
                 "Gradio's queue": lambda: client.predict(REFUSED, "LSTM", api_name="/stroke"),
                 "Gradio's /run route": lambda: http.post("gradio_api/run/stroke", json={
                     "data": [REFUSED, "LSTM"], "session_hash": client.session_hash}).raise_for_status(),
-                "the live channel": lambda: http.post(LIVE_PATH.lstrip("/"), json={
+                "the live channel": lambda: http.post(live.LIVE_PATH.lstrip("/"), json={
                     "canvas": {**REFUSED, "drawing": True}, "mode": "LSTM"}).raise_for_status(),
             }
             for send in ways.values():  # warm-up

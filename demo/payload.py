@@ -22,18 +22,21 @@ QUANTITIES = ("hidden", "cell", *GATE_NAMES)  # the order the explorer offers th
 DECIMALS = 4
 TRIANGLE = np.tril_indices(ROWS)  # (cut, row) pairs with row <= cut, cut by cut
 # encode_cuts sends the pairs nearest the cut first (by distance t - s, then cut t), in groups of
-# distances up to each of these, a deflate block each: differences near the cut are larger.
+# distances under each of these, a deflate block each: differences near the cut are larger. Twelve
+# blocks (each direction apart, six groups) saved 4% of the bytes and took 30% longer to deflate.
 _nearest_first = np.lexsort((TRIANGLE[0], TRIANGLE[0] - TRIANGLE[1]))
 NEAREST_FIRST = TRIANGLE[0][_nearest_first], TRIANGLE[1][_nearest_first]  # (cut, row) pairs in sending order
-DISTANCE_GROUPS = np.searchsorted(NEAREST_FIRST[0] - NEAREST_FIRST[1], (1, 2, 4, 8, 16, ROWS))
+DISTANCE_GROUPS = np.searchsorted(NEAREST_FIRST[0] - NEAREST_FIRST[1], (2, 8, ROWS))
 
 
 def scaled_bytes(values: np.ndarray) -> tuple[np.ndarray, dict]:
     """(bytes, {"shape", "low", "step"}): each value as `low + byte * step`."""
-    values = np.asarray(values, np.float64)
+    values = np.asarray(values)
     low, high = float(values.min()), float(values.max())
     step = (high - low) / 255 or 1.0
-    return np.round((values - low) / step).astype(np.uint8), {"shape": list(values.shape), "low": low, "step": step}
+    scaled = np.subtract(values, low, dtype=np.float64)  # in float64: a byte is within step / 2, not a hair more
+    scaled /= step
+    return np.rint(scaled, out=scaled).astype(np.uint8), {"shape": list(values.shape), "low": low, "step": step}
 
 
 def encode(values: np.ndarray) -> dict:
@@ -63,16 +66,16 @@ def differences(grid: np.ndarray) -> np.ndarray:
 
 def encode_cuts(values: np.ndarray) -> dict:
     """(pairs in TRIANGLE order, 2 directions, units) as encode's scaled bytes, sent as their
-    `differences`, direction by direction, nearest the cut first, deflated in base64:
-    {"shape", "low", "step", "deflated"}. Deflate's Huffman codes give the small differences few
-    bits; each group of distances gets codes of its own (a block)."""
+    `differences`, nearest the cut first, deflated in base64: {"shape", "low", "step", "deflated"}.
+    Deflate's Huffman codes give the small differences few bits; each group of distances gets
+    codes of its own (a block)."""
     data, scale = scaled_bytes(values)
     grid = np.zeros((ROWS, ROWS, *data.shape[1:]), np.uint8)
     grid[TRIANGLE] = data
-    sent = np.ascontiguousarray(differences(grid)[NEAREST_FIRST].transpose(1, 0, 2))  # (directions, pairs, units)
+    sent = differences(grid)[NEAREST_FIRST]  # (pairs, directions, units)
     packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_HUFFMAN_ONLY)  # LZ77 finds few repeats here
-    blocks = [packer.compress(direction[start:end]) + packer.flush(zlib.Z_BLOCK)
-              for direction in sent for start, end in zip((0, *DISTANCE_GROUPS), DISTANCE_GROUPS)]
+    blocks = [packer.compress(sent[start:end]) + packer.flush(zlib.Z_BLOCK)
+              for start, end in zip((0, *DISTANCE_GROUPS), DISTANCE_GROUPS)]
     return {**scale, "deflated": base64.b64encode(b"".join(blocks) + packer.flush()).decode("ascii")}
 
 
@@ -81,7 +84,7 @@ def cut_bytes(encoded: dict) -> np.ndarray:
     pairs, directions, units = encoded["shape"]
     sent = np.frombuffer(zlib.decompress(base64.b64decode(encoded["deflated"])), np.uint8)
     grid = np.zeros((ROWS, ROWS, directions, units), np.uint8)
-    grid[NEAREST_FIRST] = sent.reshape(directions, pairs, units).transpose(1, 0, 2)
+    grid[NEAREST_FIRST] = sent.reshape(pairs, directions, units)
     grid[:, :, 0] = np.cumsum(grid[:, :, 0], axis=1, dtype=np.uint8)
     grid[:, :, 1] = np.cumsum(grid[:, ::-1, 1], axis=1, dtype=np.uint8)[:, ::-1]
     grid[np.triu_indices(ROWS, 1)] = 0  # the forward sums ran on below the cut

@@ -62,9 +62,10 @@ function scaled(bytes, encoded) {
 }
 function decode(encoded) { return scaled(base64Bytes(encoded.bytes), encoded); }
 
-// A bidirectional model's states on every cut (payload.encode_cuts): deflated differences, each
-// direction's pairs nearest the cut first. Summing them back along each cut's rows, in the order the
-// direction reads them, then from cut to cut, gives the bytes in the triangle order of stateAt.
+// A bidirectional model's states on every cut (payload.encode_cuts): deflated differences, the
+// (cut, row) pairs nearest the cut first, both directions of each. Summing them back along each
+// cut's rows, in the order the direction reads them, then from cut to cut, gives the bytes in the
+// triangle order of stateAt.
 async function decodeCuts(encoded) {
   const stream = new Blob([base64Bytes(encoded.deflated)]).stream().pipeThrough(new DecompressionStream('deflate'));
   const sent = new Uint8Array(await new Response(stream).arrayBuffer());
@@ -72,9 +73,9 @@ async function decodeCuts(encoded) {
   const bytes = new Uint8Array(sent.length);  // a Uint8Array adds mod 256, as the differences were taken
   const at = (t, row, d) => ((t * (t + 1) / 2 + row) * directions + d) * units;
   let k = 0;
-  for (let d = 0; d < directions; d++) {
-    for (let distance = 0; distance < ROWS; distance++) {
-      for (let t = distance; t < ROWS; t++, k += units) bytes.set(sent.subarray(k, k + units), at(t, t - distance, d));
+  for (let distance = 0; distance < ROWS; distance++) {
+    for (let t = distance; t < ROWS; t++) {
+      for (let d = 0; d < directions; d++, k += units) bytes.set(sent.subarray(k, k + units), at(t, t - distance, d));
     }
   }
   const add = (to, from) => { for (let j = 0; j < units; j++) bytes[to + j] += bytes[from + j]; };
