@@ -11,7 +11,8 @@ A stroke's server time is what the canvas event runs and the JSON the server sen
 way in makes it: while the pen is down, the live channel's json.dumps of the light reading (the
 answer after each row); when it lifts, each output's postprocess and Gradio's orjson (its /run
 route) of the full reading (trace, row importance and every state, for a bidirectional model of
-every cut); then the sum over a whole stroke's sends, as the page makes them (pen_ticks), each going on from
+every cut), though not the rest of the route's work (its thread, its look for files in the
+outputs, the session's state); then the sum over a whole stroke's sends, as the page makes them (pen_ticks), each going on from
 the last one's drawing (demo.canvas.DrawingsInProgress), and, alternately, with each send drawn
 afresh.
 """

@@ -183,8 +183,8 @@ def every_cut(model: RowClassifier, images: torch.Tensor):
     t, t-1, ..., 0 (then row 0 again, dropped). While every cut reads the same rows (the lowest
     layer's forward direction, and every layer of a one-way model), each image is read once.
 
-    Returns the top layer's input (past each cut, what the forward direction read on) and output
-    (zero past each cut), (batch * cuts, rows, features) with cut t at index batch_index * rows + t,
+    Returns the top layer's input (past each cut, values nothing uses) and output (zero past
+    each cut), (batch * cuts, rows, features) with cut t at index batch_index * rows + t,
     the cut lengths, and the answer of each cut (batch, cuts, classes).
     """
     rnn, hidden = model.rnn, model.config.hidden_size

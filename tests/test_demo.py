@@ -134,6 +134,14 @@ def test_bidirectional_payload_holds_the_states_of_every_cut(reader):
     assert size <= 256_000, f"{size} bytes"
 
 
+def test_every_digits_full_payload_keeps_to_the_issues_bytes(reader):
+    """Issue 9's goals: at most 64 KB for the LSTM's reading and 256 KB for the BiLSTM's with the
+    states of every cut, for each of the ten digits as the canvas sends it (JSON with spaces)."""
+    sizes = {name: [len(json.dumps(events.draw(reader, "canvas", canvas_value(d), name)[1])) for d in range(10)]
+             for name in ("LSTM", "BiLSTM")}
+    assert max(sizes["LSTM"]) <= 64_000 and max(sizes["BiLSTM"]) <= 256_000, sizes
+
+
 def test_light_payload_during_a_stroke_has_the_answers_only(reader):
     drawing = {**canvas_value(7), "drawing": True}
     light = events.draw(reader, "canvas", drawing, "Both side by side")[1]
