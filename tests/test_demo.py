@@ -55,6 +55,20 @@ def test_models_are_loaded_once_in_eval_mode_on_the_readers_device(reader):
         assert not model.training and next(model.parameters()).device.type == reader.device.type
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_reader_on_a_gpu_shows_the_numbers_a_cpu_computes(digits, cpu_reader):
+    """The page shows the trace's numbers to 3 decimals and writes out h = o tanh(c) with them: on a
+    GPU they are the CPU's, and they add up. (On an H200, in cuDNN's default TF32, the LSTM's
+    states were up to 5.9e-4 off.)"""
+    on_gpu, images = Reader(device="cuda"), digits[0][:3]
+    for name, model in on_gpu.models.items():
+        gpu, cpu = trace(model, images.cuda()).to("cpu"), trace(cpu_reader.models[name], images)
+        for field, value in vars(cpu).items():
+            if value is not None:
+                torch.testing.assert_close(getattr(gpu, field), value, atol=1e-4, rtol=1e-4, msg=lambda m: f"{name} {field}: {m}")
+        torch.testing.assert_close(gpu.gates[..., 3, :] * gpu.cell.tanh(), gpu.hidden, atol=1e-4, rtol=0)
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts the process's threads in /proc")
 @pytest.mark.parametrize("call", ["answers", "read"])
 def test_a_model_run_in_another_thread_brings_no_threads_of_its_own(reader, call):
