@@ -84,7 +84,7 @@ def explorer_value(reader: Reader, shown: Shown, mode: str, light: bool = False,
     """The explorer's payload: each shown model's reading (see demo.payload), or why there is none.
     `answered` holds, by model, the light reading's answers after each row where the caller has
     them already (the live channel reads several users' asks in one call)."""
-    value = {"mode": mode, "nothing_drawn": shown.image is None and shown.problem in NOTHING_DRAWN_ANY,
+    value = {"layout": payload.LAYOUT, "mode": mode, "nothing_drawn": shown.image is None and shown.problem in NOTHING_DRAWN_ANY,
              "problem": shown.problem, "readings": {}}
     if shown.image is None:
         return value

@@ -18,6 +18,9 @@ import numpy as np
 
 from model.network import GATE_NAMES, ROWS
 
+# The layout explorer.js reads: raise it with any change to how the script must read a payload. A page
+# left open across a server upgrade then asks to be reloaded rather than misreading the numbers.
+LAYOUT = 1
 QUANTITIES = ("hidden", "cell", *GATE_NAMES)  # the order the explorer offers them in
 DECIMALS = 4
 TRIANGLE = np.tril_indices(ROWS)  # (cut, row) pairs with row <= cut, cut by cut

@@ -10,7 +10,7 @@ import gradio as gr
 from PIL import Image
 from torchvision.datasets import MNIST
 
-from demo import events, feedback, live
+from demo import events, feedback, live, payload
 from demo.canvas import InkCanvas
 from demo.components import ImageFile
 from demo.explorer import Explorer
@@ -102,7 +102,7 @@ def build(reader: Reader) -> gr.Blocks:
                                           object_fit="contain", allow_preview=False, interactive=False)
             with gr.Column(scale=3, min_width=320):
                 explorer = Explorer(every_language("explorer"), value=events.explorer_value(reader, events.Shown(), "LSTM"),
-                                    live=live.LIVE_PATH, elem_id="explorer")
+                                    live=live.LIVE_PATH, layout=payload.LAYOUT, elem_id="explorer")
                 feedback_controls(shown)
         with gr.Row():
             for name in reader.models:

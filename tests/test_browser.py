@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from demo import events
+from demo import events, payload
 from demo.canvas import SIZE
+from demo.i18n import TEXTS
 from demo.inference import Reader
 from demo.live import LIVE_PATH
 from demo.sketches import canvas_strokes
@@ -464,6 +465,29 @@ def test_dark_theme_canvas_draws_light_ink_and_reads_it(browser, app_url):
         for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 200) return [d[i], d[i + 1], d[i + 2]]; }""")
     assert min(ink) > 150  # light ink on the dark canvas
     dark.close()
+
+
+def test_a_page_older_than_the_servers_payload_asks_for_a_reload(browser, app_url):
+    """A page left open across an upgrade that changed the payload's layout says so and draws
+    nothing from numbers it would misread: here the stroke's end comes back with another layout."""
+    page = browser.new_page(viewport={"width": 1300, "height": 1200})
+    Session(page, app_url)
+
+    def from_a_newer_server(route):
+        answer = route.fetch()
+        body = answer.text()
+        assert f'"layout":{payload.LAYOUT},' in body
+        route.fulfill(response=answer, body=body.replace(f'"layout":{payload.LAYOUT},', f'"layout":{payload.LAYOUT + 1},'))
+
+    page.route("**/gradio_api/run/**", from_a_newer_server)
+    draw(page, 7)
+    expect(page.locator("#status")).to_have_text(TEXTS["en"]["explorer"]["reload"], timeout=30_000)
+    assert page.locator("#explorer section.model").count() == 0
+    page.unroute("**/gradio_api/run/**")
+    clear(page)  # the same layout again: read as before
+    draw(page, 7)
+    read_digit(page, "LSTM", 7)
+    page.close()
 
 
 def test_stroke_to_answer_latency(session):

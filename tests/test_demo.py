@@ -166,8 +166,10 @@ def test_light_payload_during_a_stroke_has_the_answers_only(reader):
             assert light["readings"][name][key] == full["readings"][name][key]
         np.testing.assert_allclose(light["readings"][name]["probabilities"], full["readings"][name]["probabilities"], atol=2e-4)
     assert len(json.dumps(light)) < 8_000
+    assert light["layout"] == full["layout"] == payload.LAYOUT  # what the page checks before it decodes
     assert events.draw(reader, "image", drawing, "LSTM")[1] == {  # only the canvas has a pen
-        "mode": "LSTM", "nothing_drawn": False, "problem": events.prepare("image", drawing)[1], "readings": {}}
+        "layout": payload.LAYOUT, "mode": "LSTM", "nothing_drawn": False, "problem": events.prepare("image", drawing)[1],
+        "readings": {}}
 
 
 def test_switch_rereads_the_same_input_with_other_models(reader):
@@ -199,7 +201,8 @@ def test_empty_and_cleared_canvas_say_nothing_is_drawn(reader):
     for value in (EMPTY, {"strokes": []}, None, {"size": 280, "brush": 18, "strokes": [[]]}):
         shown, sent = events.draw(reader, "canvas", value, "LSTM")
         assert sent.pop("points", 0) == 0 and shown.image is None
-        assert sent == {"mode": "LSTM", "nothing_drawn": True, "problem": events.NOTHING_DRAWN, "readings": {}}
+        assert sent == {"layout": payload.LAYOUT, "mode": "LSTM", "nothing_drawn": True, "problem": events.NOTHING_DRAWN,
+                        "readings": {}}
 
 
 def test_a_stroke_that_adds_no_ink_still_changes_the_explorers_value(reader):

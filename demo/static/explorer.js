@@ -837,6 +837,15 @@ let valuesShown = 0;
 const keptAt = {};
 async function show(value = props.value || {}) {
   const shown = ++valuesShown;
+  if (value.layout !== props.layout) {  // a server upgraded since the page loaded: its numbers would be misread
+    element.explorerValue = {problem: T.reload};
+    view.readings = {};
+    view.unit = null;
+    buildModels();
+    paintStatus();
+    paint();
+    return;
+  }
   const names = Object.keys(value.readings || {});
   const prepared = await Promise.all(names.map((name) => prepare(name, value.readings[name])));
   for (const reading of prepared) {
