@@ -18,8 +18,16 @@ class ImageFile(gr.Image):
     and undecoded, with nothing written to the cache.
     """
 
+    # The page draws it as Gradio's own Image. Gradio names a component's front end after its class
+    # and sends the page the parameters its __init__ names: as a plain subclass, the page looked for
+    # a custom component "imagefile" that does not exist, and the Upload tab stayed empty.
+    is_template = True
+
     def __init__(self, **kwargs):
         super().__init__(type="filepath", image_mode=None, **kwargs)
+
+    def get_config(self, cls=None) -> dict:
+        return super().get_config(cls or gr.Image)
 
     def preprocess(self, payload) -> str | Refused | None:
         if payload is None:

@@ -23,7 +23,7 @@ from demo.canvas import SIZE
 from demo.i18n import TEXTS
 from demo.inference import Reader
 from demo.live import LIVE_PATH
-from demo.sketches import canvas_strokes
+from demo.sketches import Style, canvas_strokes, render
 from model.network import GATE_NAMES, trace
 from model.step import unit_steps
 
@@ -465,6 +465,23 @@ def test_dark_theme_canvas_draws_light_ink_and_reads_it(browser, app_url):
         for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 200) return [d[i], d[i + 1], d[i + 2]]; }""")
     assert min(ink) > 150  # light ink on the dark canvas
     dark.close()
+
+
+def test_an_uploaded_image_is_read_with_no_error_on_the_page(browser, app_url, tmp_path):
+    """The Upload tab holds Gradio's image drop zone: a picture of a 7 put in it is read as a 7,
+    and the page loads every script it asks for."""
+    page = browser.new_page(viewport={"width": 1300, "height": 1200})
+    errors, missing = [], []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("response", lambda response: missing.append(response.url) if response.status == 404 else None)
+    Session(page, app_url)
+    picture = tmp_path / "seven.png"
+    render(7, Style(canvas=(400, 300), height=0.6, width=14)).save(picture)
+    page.get_by_role("tab", name="Upload").click()
+    page.locator("input[type=file]").set_input_files(picture)
+    read_digit(page, "LSTM", 7)
+    assert errors == [] and missing == []
+    page.close()
 
 
 def test_a_page_older_than_the_servers_payload_asks_for_a_reload(browser, app_url):
