@@ -101,6 +101,13 @@ def _border(values: np.ndarray) -> np.ndarray:
     return np.concatenate([values[0], values[-1], values[:, 0], values[:, -1]])
 
 
+def _from_border(colour: np.ndarray) -> np.ndarray:
+    """How far each pixel's colour is from the border's typical colour, in its most different channel."""
+    distance = np.abs(colour - np.median(_border(colour), axis=0))
+    # ndarray.max(-1) over a 3-long axis is 20x slower
+    return np.maximum.reduce([distance[..., channel] for channel in range(distance.shape[-1])])
+
+
 def ink_map(image) -> np.ndarray | None:
     """Where the ink is, 0..1, whatever the polarity, colours or mode; None when nothing is drawn.
 
@@ -110,11 +117,12 @@ def ink_map(image) -> np.ndarray | None:
     """
     colour, alpha = _channels(image)
     if alpha is not None and np.median(_border(alpha)) < 0.5:
-        ink = alpha
+        # Ink is how far a pixel's alpha, or its colour as it shows (times its alpha), is from the
+        # border's: a background only partly transparent is no ink, and ink in another colour at the
+        # background's alpha still shows.
+        ink = np.maximum(np.abs(alpha - np.median(_border(alpha))), _from_border(colour * alpha[..., None]))
     else:
-        distance = np.abs(colour - np.median(_border(colour), axis=0))
-        # The most different channel; ndarray.max(-1) over a 3-long axis is 20x slower.
-        ink = np.maximum.reduce([distance[..., channel] for channel in range(distance.shape[-1])])
+        ink = _from_border(colour)
     peak = float(ink.max())
     if peak < MIN_CONTRAST:
         return None

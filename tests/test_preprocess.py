@@ -148,11 +148,22 @@ def test_numpy_arrays_of_any_dtype(convert):
         np.zeros((28, 28)),
         np.full((50, 60, 3), 200, np.uint8),
         np.full((10, 10), np.nan),
+        Image.new("RGBA", (300, 300), (255, 255, 255, 100)),
+        Image.new("LA", (50, 50), (0, 60)),
     ],
-    ids=["white", "transparent", "dark-theme", "1x1", "zeros", "grey", "nan"],
+    ids=["white", "transparent", "dark-theme", "1x1", "zeros", "grey", "nan", "translucent-white", "translucent-black"],
 )
 def test_nothing_drawn_is_none(blank):
     assert to_mnist(blank) is None
+
+
+@pytest.mark.parametrize("alpha", [60, 100, 120])
+def test_a_background_only_partly_transparent_gives_the_opaque_drawings_input(alpha):
+    """Ink on a translucent background, or at the background's alpha in another colour, is read as
+    the same drawing on white."""
+    on_white = to_mnist(render(7, Style(width=14)))
+    for style in (Style(width=14, background=(255, 255, 255, alpha)), Style(width=14, background=(255, 255, 255, alpha), ink=(0, 0, 0, alpha))):
+        assert (to_mnist(render(7, style)) - on_white).abs().max() < 0.02
 
 
 @pytest.mark.parametrize("shape", [(5, 5, 7), (0, 0), (3,), (2, 2, 2, 2)])
