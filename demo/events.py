@@ -86,6 +86,8 @@ def explorer_value(reader: Reader, shown: Shown, mode: str, light: bool = False,
     them already (the live channel reads several users' asks in one call)."""
     value = {"layout": payload.LAYOUT, "mode": mode, "nothing_drawn": shown.image is None and shown.problem in NOTHING_DRAWN_ANY,
              "problem": shown.problem, "readings": {}}
+    if mode not in MODES:  # sent by a caller, not the page's radio, which Gradio lets send null
+        return {**value, "nothing_drawn": False, "problem": f"unknown mode: choose one of {', '.join(MODES)}"}
     if shown.image is None:
         return value
     for name in MODES[mode]:

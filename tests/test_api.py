@@ -158,6 +158,14 @@ def test_stroke_and_the_explorers_inspect_answer_hostile_raw_http(app_url):
                     if m.get("msg") == "process_completed"]
             assert done and done[-1]["success"], done
             assert done[-1]["output"]["data"][0].get("props", {}).get("steps") is None  # Gradio drops None props
+        # The page's radio sends one of its choices. Gradio refuses any other value but null, which it
+        # lets through: the app answers that too.
+        for value in (canvas_value(7), None):
+            refused = raw.run(app_url, "stroke", [value, None])
+            assert refused.status == 200 and refused.data[-1]["readings"] == {}, refused
+            assert refused.data[-1]["problem"] == "unknown mode: choose one of LSTM, BiLSTM, Both side by side"
+        for mode in (7, ["LSTM"], "GRU"):
+            assert "is not in the list of choices" in raw.run(app_url, "stroke", [canvas_value(7), mode]).data
         event = http.post("gradio_api/call/stroke", json={"data": [canvas_value(7), "BiLSTM"]}).json()["event_id"]
         assert sse_result(http.get(f"gradio_api/call/stroke/{event}").text)[-1][-1]["readings"]["BiLSTM"]["digit"] == 7
 
