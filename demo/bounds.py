@@ -1,5 +1,7 @@
 """Bounds on what a request may carry, applied before anything reads it."""
 
+import binascii
+
 from starlette.responses import PlainTextResponse
 
 # The largest body each route may carry, by path prefix (the longest prefix that matches wins).
@@ -41,6 +43,9 @@ class BoundedBody:
         await self.app(scope, receive, send)
 
 
+BAD_DATA_URL = "the image's data: URL does not hold base64: send data:image/png;base64, then the file's bytes in base64"
+
+
 def clean_mcp_images(app) -> None:
     """Gradio's MCP server writes each inline image a tool call sends to a file of its own, which
     the app's cache cleaning (Blocks' delete_cache) does not know: one more file per distinct
@@ -49,7 +54,10 @@ def clean_mcp_images(app) -> None:
     convert = server.convert_strings_to_filedata
 
     def convert_and_track(value, positions):
-        converted = convert(value, positions)
+        try:
+            converted = convert(value, positions)
+        except binascii.Error:  # a data: URL whose bytes are not base64: Gradio's message was "Incorrect padding"
+            raise ValueError(BAD_DATA_URL) from None
         for position in positions:  # where the tool's arguments hold files, e.g. ["image"]
             node = converted
             try:

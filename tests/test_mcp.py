@@ -5,6 +5,7 @@ import ast
 import asyncio
 import base64
 import io
+import json
 import re
 
 import httpx
@@ -13,6 +14,8 @@ from mcp import ClientSession
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from PIL import Image
+
+from demo.bounds import BAD_DATA_URL
 
 JSON_RPC = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
@@ -92,6 +95,13 @@ def test_no_path_is_opened_and_no_url_fetched(app_url, image):
     # refused unopened and unfetched: an error, or the app's own "not an uploaded image" answer
     assert '"isError":true' in answered or "not an uploaded image" in answered
     assert "root:" not in answered and not re.search(r"'digit': \d", answered)
+
+
+@pytest.mark.parametrize("image", ["data:image/png,abc", "data:image/png;base64,abc"])
+def test_a_data_url_that_is_not_base64_is_answered_clearly(app_url, image):
+    event = raw_call(app_url, {"image": image, "model": "LSTM"})
+    answered = json.loads(event.split("data: ", 1)[1])["result"]
+    assert answered["isError"] and answered["content"][0]["text"] == BAD_DATA_URL, answered
 
 
 def test_an_oversized_or_unmeasured_body_is_refused_unread(app_url):
