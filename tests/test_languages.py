@@ -41,6 +41,9 @@ def test_a_chinese_browser_gets_the_page_in_chinese(browser, app_url):
     for english in ("Draw a digit", "Row (timestep)", "How to read", "Hidden state", "About the", "reads a",
                     "Undo", "trained on", "__i18n__"):
         assert english not in body, english
+    # what a screen reader names, too
+    labels = page.eval_on_selector_all("#explorer [aria-label]", "nodes => nodes.map((n) => n.getAttribute('aria-label'))")
+    assert labels and not [label for label in labels if re.search(r"[A-Za-z]{3,}", label) and not CJK.search(label)], labels
     context.close()
 
 

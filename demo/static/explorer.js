@@ -166,7 +166,7 @@ sortLabel.append(' ' + T.sort);
 sortBox.addEventListener('change', () => { view.sorted = sortBox.checked; paint(); });
 const now = make('p', {class: 'now'}, root);
 const models = make('div', {class: 'models'}, root);
-const unitPanel = make('section', {class: 'unit-panel', 'aria-label': 'unit'}, root);
+const unitPanel = make('section', {class: 'unit-panel', 'aria-label': T.unit_number}, root);
 const legend = make('details', {class: 'legend'}, root);
 make('summary', {text: T.legend_title}, legend);
 make('p', {text: T.legend}, legend);
