@@ -9,6 +9,7 @@ correction is one drawing in an ImageFolder layout:
     DIR/<digit>/<time>.input.png  the 28x28 input the network read
 """
 
+import io
 import json
 import os
 from datetime import datetime, timezone
@@ -22,10 +23,12 @@ from demo.canvas import MAX_POINTS, strokes_image
 from demo.events import Shown
 from demo.i18n import ENGLISH, text
 from model.data import INPUT_SUFFIX
-from model.preprocess import read_image
+from model.preprocess import read_image, unit_scaled
 
 FOLDER_VARIABLE = "ROWSCAN_FEEDBACK_DIR"
 MAX_SAVED = 10_000  # drawings per folder: a public page cannot fill the host's disk
+PNG_MODES = {"1", "L", "LA", "P", "I", "I;16", "I;16B", "RGB", "RGBA"}  # what PIL writes as PNG
+TEST_DIGIT = "mnist_test"  # the info key that marks a picture as an MNIST test digit (demo.ui's examples)
 
 
 class NotSaved(ValueError):
@@ -67,6 +70,18 @@ def drawing_of(shown: Shown) -> tuple[Image.Image, list | None]:
     return (shown.drawing if isinstance(shown.drawing, Image.Image) else Image.fromarray(np.asarray(shown.drawing))), None
 
 
+def as_png(picture: Image.Image) -> bytes:
+    """The picture as PNG bytes: a float picture scaled to 0-255 as the app reads it, one in another
+    colour model (CMYK, YCbCr, ...) as RGB."""
+    if picture.mode == "F":
+        picture = Image.fromarray((unit_scaled(np.asarray(picture)) * 255).round().astype(np.uint8))
+    elif picture.mode not in PNG_MODES:
+        picture = picture.convert("RGBA" if picture.has_transparency_data else "RGB")
+    data = io.BytesIO()
+    picture.save(data, format="PNG")
+    return data.getvalue()
+
+
 class ImageFolderLogger(gr.FlaggingCallback):
     """Gradio's flagging interface, writing the ImageFolder layout above instead of a CSV:
     flag([shown], "7") saves what `shown` holds as a 7."""
@@ -81,25 +96,36 @@ class ImageFolderLogger(gr.FlaggingCallback):
         digit = digit_of(flag_option)
         if shown is None or shown.image is None:
             raise NotSaved("feedback_nothing_drawn")
+        if isinstance(shown.drawing, Image.Image) and shown.drawing.info.get(TEST_DIGIT):
+            raise NotSaved("feedback_test_digit")  # its label is known, and test digits stay out of training
         saved = sum(1 for _ in self.folder.glob(f"[0-9]/*{INPUT_SUFFIX}")) if self.folder.is_dir() else 0
         if saved >= MAX_SAVED:
             raise NotSaved("feedback_full", count=f"{MAX_SAVED:,}")
         picture, strokes = drawing_of(shown)
+        drawing = as_png(picture)  # before any file is made: a picture that cannot be written leaves none
         target = self.folder / str(digit)
         target.mkdir(parents=True, exist_ok=True)
         stem = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         for n in range(100):  # two corrections in the same microsecond get their own names
             name = stem if n == 0 else f"{stem}-{n}"
             try:
-                with open(target / f"{name}.png", "xb") as file:
-                    picture.save(file, format="PNG")
+                file = open(target / f"{name}.png", "xb")
                 break
             except FileExistsError:
                 continue
-        record = {"digit": digit, "source": shown.source, "strokes": strokes,
-                  "answers": shown.answers}
-        (target / f"{name}.json").write_text(json.dumps(record))
-        Image.fromarray((shown.image.numpy() * 255).round().astype(np.uint8)).save(target / f"{name}{INPUT_SUFFIX}")
+        else:
+            raise FileExistsError("no free name")  # an OSError: "the server could not store the drawing"
+        written = [target / f"{name}{suffix}" for suffix in (".png", ".json", INPUT_SUFFIX)]
+        try:
+            with file:
+                file.write(drawing)
+            record = {"digit": digit, "source": shown.source, "strokes": strokes, "answers": shown.answers}
+            written[1].write_text(json.dumps(record))
+            Image.fromarray((shown.image.numpy() * 255).round().astype(np.uint8)).save(written[2])
+        except OSError:  # a full disk: no half-saved correction for evaluation to count as wrong
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
         return saved + 1
 
 

@@ -45,22 +45,26 @@ def mnist_examples() -> list[tuple[Image.Image, str]]:
     first = {}
     for index, label in enumerate(test.targets.tolist()):
         first.setdefault(label, index)
-    return [
-        (Image.fromarray(test.data[first[d]].numpy()).resize((112, 112), Image.Resampling.NEAREST), f"MNIST {d}")
-        for d in sorted(first)
-    ]
+    examples = []
+    for d in sorted(first):
+        picture = Image.fromarray(test.data[first[d]].numpy()).resize((112, 112), Image.Resampling.NEAREST)
+        picture.info[feedback.TEST_DIGIT] = True  # never saved as a correction
+        examples.append((picture, f"MNIST {d}"))
+    return examples
 
 
-def feedback_controls(shown: gr.State) -> None:
-    """"That's wrong, it's a __" under the answer, only where the host turned saving on."""
+def feedback_controls(shown: gr.State) -> list:
+    """"That's wrong, it's a __" under the answer, only where the host turned saving on. Returns
+    what a new drawing clears (its digit and message), or nothing."""
     where = feedback.folder()
     if where is None:
-        return
+        return []
     logger = feedback.ImageFolderLogger()
     logger.setup([shown], where)
     gr.Markdown(page("feedback_notice"), elem_id="feedback-notice")
     with gr.Row():
-        digit = gr.Dropdown([str(d) for d in range(10)], value=None, label=page("feedback_label"), elem_id="feedback-digit")
+        digit = gr.Dropdown([str(d) for d in range(10)], value=None, label=page("feedback_label"), elem_id="feedback-digit",
+                            interactive=True)  # an output too (a new drawing clears it), which Gradio would lock
         save = gr.Button(page("feedback_save"), elem_id="feedback-save")
     said = gr.Markdown(elem_id="feedback-said")
 
@@ -68,6 +72,7 @@ def feedback_controls(shown: gr.State) -> None:
         return feedback.correct(logger, shown_now, label, language(request))
 
     save.click(save_correction, [shown, digit], said, api_visibility="private")
+    return [digit, said]
 
 
 def page_translations(reader: Reader) -> gr.I18n:
@@ -103,7 +108,7 @@ def build(reader: Reader) -> gr.Blocks:
             with gr.Column(scale=3, min_width=320):
                 explorer = Explorer(every_language("explorer"), value=events.explorer_value(reader, events.Shown(), "LSTM"),
                                     live=live.LIVE_PATH, layout=payload.LAYOUT, elem_id="explorer")
-                feedback_controls(shown)
+                correction = feedback_controls(shown)
         with gr.Row():
             for name in reader.models:
                 with gr.Accordion(page(f"about_title_{name}"), open=False):
@@ -131,6 +136,10 @@ def build(reader: Reader) -> gr.Blocks:
             return events.draw_example(reader, examples, selected.index, mode_name, language(request))
 
         pick.select(pick_example, [mode], [shown, explorer], **quiet, **reads)
+        # A new drawing, upload or example clears the correction chosen for the last one, in the
+        # browser: a second click must not save it under that digit. Another mode or a unit keeps it.
+        for new_drawing in (canvas.change, upload.change, pick.select) if correction else ():
+            new_drawing(None, None, correction, js="() => [null, '']")
         mode.change(partial(events.switch, reader), [shown, mode], [shown, explorer], **quiet, **reads)
 
         def inspect(shown_now, asked: gr.EventData):

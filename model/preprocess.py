@@ -62,7 +62,7 @@ def read_image(path: str | Path) -> Image.Image:
         raise UnreadableImage(f"not a readable image file ({type(error).__name__}: {reason})") from error
 
 
-def _scaled(array: np.ndarray) -> np.ndarray:
+def unit_scaled(array: np.ndarray) -> np.ndarray:
     """Values as float32 in 0..1: uint8 and bool by their natural scale, anything else by its range."""
     if array.dtype == np.bool_:
         return array.astype(np.float32)
@@ -82,7 +82,7 @@ def _channels(image) -> tuple[np.ndarray, np.ndarray | None]:
     if isinstance(image, Image.Image):
         _check_size(*image.size)
         if image.mode in ("L", "I", "I;16", "I;16B", "I;16L", "F", "1") and not image.has_transparency_data:
-            return _scaled(np.asarray(image))[..., None], None
+            return unit_scaled(np.asarray(image))[..., None], None
         array = np.asarray(image.convert("RGBA" if image.has_transparency_data else "RGB"))
     else:
         array = np.asarray(image)
@@ -91,7 +91,7 @@ def _channels(image) -> tuple[np.ndarray, np.ndarray | None]:
     if array.size == 0 or array.ndim != 3 or array.shape[2] > 4:
         raise UnreadableImage(f"Cannot read an image of shape {array.shape}: expected (H, W) or (H, W, 1-4).")
     _check_size(array.shape[1], array.shape[0])
-    values = _scaled(array)
+    values = unit_scaled(array)
     if array.shape[2] in (2, 4):  # grey or colour, then alpha
         return values[..., :-1], values[..., -1]
     return values, None

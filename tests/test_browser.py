@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from demo import events, payload
+from benchmarks.local_app import local_app
+from demo import events, feedback, payload
 from demo.canvas import SIZE
 from demo.i18n import TEXTS
 from demo.inference import Reader
@@ -482,6 +483,37 @@ def test_an_uploaded_image_is_read_with_no_error_on_the_page(browser, app_url, t
     read_digit(page, "LSTM", 7)
     assert errors == [] and missing == []
     page.close()
+
+
+def test_a_new_drawing_clears_the_last_corrections_digit(browser, tmp_path):
+    """With saving on, a correction chosen for one drawing is not left for the next: after a new
+    drawing the digit and the message are cleared, and Save asks for the digit again."""
+    where = tmp_path / "feedback"
+    with local_app(env={feedback.FOLDER_VARIABLE: str(where)}) as (url, _):
+        page = browser.new_page(viewport={"width": 1300, "height": 1400})
+        Session(page, url)
+        draw(page, 7)
+        read_digit(page, "LSTM", 7)
+        digit = page.locator("#feedback-digit input")
+        digit.click()
+        digit.fill("4")
+        page.keyboard.press("Enter")
+        expect(digit).to_have_value("4")
+        page.locator(HEATMAP.format(model="LSTM", direction=0)).focus()  # inspecting a unit keeps the digit
+        page.keyboard.press("Enter")
+        step_numbers(page)
+        assert digit.input_value() == "4"
+        page.click("#feedback-save")
+        expect(page.locator("#feedback-said")).to_contain_text("Saved as the digit 4")
+        clear(page)
+        draw(page, 1)
+        read_digit(page, "LSTM", 1)
+        expect(page.locator("#feedback-said")).to_have_text("")
+        assert digit.input_value() == ""
+        page.click("#feedback-save")
+        expect(page.locator("#feedback-said")).to_contain_text("Not saved: choose the right digit")
+        assert [path.parent.name for path in where.rglob("*.json")] == ["4"]
+        page.close()
 
 
 def test_a_page_older_than_the_servers_payload_asks_for_a_reload(browser, app_url):

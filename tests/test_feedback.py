@@ -13,9 +13,11 @@ from benchmarks.app_speed import canvas_value
 from benchmarks.local_app import local_app
 from demo import events, feedback
 from demo.inference import Reader
-from demo.sketches import Style, render
+from demo.sketches import Style, gallery, render
+from demo.ui import mnist_examples
 from model.data import load_drawings
 from model.evaluate import evaluate_drawings
+from model.preprocess import to_mnist
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +88,43 @@ def test_uploads_and_examples_are_saved_as_pictures_without_strokes(reader, logg
     records = [json.loads(path.read_text()) for path in logger.folder.rglob("*.json")]
     assert len(records) == 2 and all(r["strokes"] is None and r["source"] == "image" for r in records)
     assert load_drawings(logger.folder)[1].tolist() == [8, 8]
+
+
+def test_uploads_in_any_mode_the_app_reads_are_saved_whole(reader, logger, tmp_path):
+    """A CMYK JPEG or a float TIFF is read by the app, so its correction is saved: as a PNG that
+    reads back as the same input, and never as an empty file."""
+    seven = render(7, Style(canvas=(300, 300), width=16))
+    uploads = {"cmyk.jpg": seven.convert("CMYK"), "float.tif": seven.convert("L").convert("F")}
+    for name, picture in uploads.items():
+        picture.save(tmp_path / name)
+        shown = events.draw(reader, "image", str(tmp_path / name), "LSTM")[0]
+        assert feedback.correct(logger, shown, "7").startswith("Saved as the digit 7"), name
+    assert all(path.stat().st_size > 0 for path in logger.folder.rglob("*"))
+    images, labels = load_drawings(logger.folder)
+    assert labels.tolist() == [7, 7] and (images - to_mnist(seven)).abs().max() < 0.05
+
+
+def test_a_correction_the_disk_cannot_hold_leaves_no_part_of_it(reader, logger, monkeypatch):
+    shown = events.draw(reader, "canvas", canvas_value(7), "LSTM")[0]
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(type(logger.folder), "write_text", disk_full)  # the record, after the drawing
+    assert feedback.correct(logger, shown, "1") == "Not saved: the server could not store the drawing."
+    assert files(logger.folder) == []
+
+
+def test_an_mnist_test_digit_is_not_saved_as_a_correction(reader, logger):
+    """The page's MNIST examples are test digits: saved, they could be trained on."""
+    examples = mnist_examples()
+    assert len(examples) == 10
+    for index in (0, 9):
+        shown = events.draw_example(reader, examples, index, "LSTM")[0]
+        assert feedback.correct(logger, shown, "3") == ("Not saved: this is an MNIST test digit: its label is known, "
+                                                        "and test digits stay out of training")
+    assert not logger.folder.exists()
+    assert feedback.correct(logger, events.draw_example(reader, gallery(), 0, "LSTM")[0], "3").startswith("Saved")
 
 
 @pytest.mark.parametrize("label", [None, "", "10", "-1", "7.0", "../7", "seven", True, 12, "٣"])
