@@ -315,6 +315,25 @@ def test_hover_shows_the_traces_value(session, reader):
     page.locator("#explorer fieldset.quantity").get_by_label("Hidden state h").check()
 
 
+def test_an_open_tooltip_follows_the_cursor(browser, app_url):
+    """The BiLSTM's backward state at row 3 exists in the cuts after rows 3..27, not in the cut after
+    row 0: a tooltip left open over that cell says so as the cursor moves there and back."""
+    page = browser.new_page(viewport={"width": 1300, "height": 1400})
+    Session(page, app_url)
+    page.get_by_label("BiLSTM", exact=True).check()
+    draw(page, 7)
+    read_digit(page, "BiLSTM", 7)
+    page.evaluate("() => document.activeElement.blur()")  # the keys move the cursor from the page
+    box = page.locator(HEATMAP.format(model="BiLSTM", direction=1)).bounding_box()
+    at_the_end = hover(page, box, 3, 10, 64)["value"]
+    assert at_the_end != "not in the cut image"
+    page.keyboard.press("Home")
+    expect(page.locator("#explorer .tooltip")).to_contain_text("not in the cut image")
+    page.keyboard.press("End")
+    expect(page.locator("#explorer .tooltip")).to_contain_text(f"= {at_the_end}")
+    page.close()
+
+
 def step_numbers(page) -> dict:
     page.wait_for_selector("#explorer .step table.step-terms", timeout=30_000)
     return page.evaluate("""() => {
@@ -498,20 +517,20 @@ def test_a_new_drawing_clears_the_last_corrections_digit(browser, tmp_path):
         digit.click()
         digit.fill("4")
         page.keyboard.press("Enter")
-        expect(digit).to_have_value("4")
+        expect(digit).to_have_value("4", timeout=30_000)
         page.locator(HEATMAP.format(model="LSTM", direction=0)).focus()  # inspecting a unit keeps the digit
         page.keyboard.press("Enter")
         step_numbers(page)
         assert digit.input_value() == "4"
         page.click("#feedback-save")
-        expect(page.locator("#feedback-said")).to_contain_text("Saved as the digit 4")
+        expect(page.locator("#feedback-said")).to_contain_text("Saved as the digit 4", timeout=30_000)
         clear(page)
         draw(page, 1)
         read_digit(page, "LSTM", 1)
-        expect(page.locator("#feedback-said")).to_have_text("")
+        expect(page.locator("#feedback-said")).to_have_text("", timeout=30_000)
         assert digit.input_value() == ""
         page.click("#feedback-save")
-        expect(page.locator("#feedback-said")).to_contain_text("Not saved: choose the right digit")
+        expect(page.locator("#feedback-said")).to_contain_text("Not saved: choose the right digit", timeout=30_000)
         assert [path.parent.name for path in where.rglob("*.json")] == ["4"]
         page.close()
 

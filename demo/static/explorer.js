@@ -518,7 +518,25 @@ function cellAt(canvas, reading, direction, event) {
   return {row: Math.floor(y / plotHeight * ROWS), column: Math.floor(x / plotWidth * columns.length), columns: columns};
 }
 
-function showTooltip(reading, direction, row, unit, x, y) {
+// What the tooltip points at, so that a repaint (another cursor row, quantity or reading) shows that
+// cell's value then: a tooltip opened from the keyboard follows the cursor row.
+let tip = null;
+function refreshTooltip() {  // its text only: the cell has not moved
+  const reading = tip && view.readings[tip.name];
+  if (tooltip.hidden || !reading || !withStates(reading)) { tooltip.hidden = true; return; }
+  writeTooltip(reading, tip.direction, tip.followsCursor ? view.cursor : tip.row, tip.unit);
+}
+
+function showTooltip(reading, direction, row, unit, x, y, followsCursor = false) {
+  tip = {name: reading.name, direction: direction, row: row, unit: unit, followsCursor: followsCursor};
+  writeTooltip(reading, direction, row, unit);
+  const box = root.getBoundingClientRect();
+  tooltip.style.left = Math.min(x - box.left + 12, box.width - 260) + 'px';
+  tooltip.style.top = (y - box.top + 14) + 'px';
+  tooltip.hidden = false;
+}
+
+function writeTooltip(reading, direction, row, unit) {
   const full = withStates(reading);
   const v = stateAt(full, view.quantity, view.cursor, row, direction, unit);
   const shown = v === null ? T.not_in_cut : fixed(v, 2);
@@ -526,10 +544,6 @@ function showTooltip(reading, direction, row, unit, x, y) {
     model: reading.name, direction: reading.directions === 2 ? T.directions[direction] : T.directions[0],
     row: row, unit: unit, quantity: T.quantities[view.quantity], value: shown});
   Object.assign(tooltip.dataset, {model: reading.name, direction: direction, row: row, unit: unit, value: shown});
-  const box = root.getBoundingClientRect();
-  tooltip.style.left = Math.min(x - box.left + 12, box.width - 260) + 'px';
-  tooltip.style.top = (y - box.top + 14) + 'px';
-  tooltip.hidden = false;
 }
 
 function listen(canvas, name, direction) {
@@ -563,7 +577,7 @@ function listen(canvas, name, direction) {
     const box = canvas.getBoundingClientRect();
     const column = (box.width - MARGIN.left - MARGIN.right) / columns.length;
     showTooltip(reading, direction, view.cursor, columns[focus], box.left + MARGIN.left + focus * column,
-                box.top + MARGIN.top);
+                box.top + MARGIN.top, true);
   });
   canvas.addEventListener('focus', () => { view.focus[name + direction] ??= 0; paint(); });
   canvas.addEventListener('blur', () => { tooltip.hidden = true; paint(); });
@@ -785,6 +799,7 @@ function paint() {
     section.classList.toggle('drawing', !reading.full);
   }
   paintUnitPanel(t);
+  refreshTooltip();
   if (view.timer && probe.played.at(-1) !== t) probe.played.push(t);  // a repaint of a row is no new row
   probe.paints += 1;
   probe.paintMs.push(performance.now() - start);
