@@ -472,6 +472,13 @@ def test_phone_touch_drawing_shows_the_answer_under_the_canvas(browser, app_url)
     assert page.evaluate("() => window.scrollY") == 0  # as the page opened: nobody scrolled
     assert tools["y"] + tools["height"] <= status["y"] < tools["y"] + tools["height"] + 60  # nothing in between
     assert canvas["y"] >= 0 and status["y"] + status["height"] <= 844, "the answer is below the fold"
+    # a unit's step: its table is wider than the phone, and scrolls sideways to its last column
+    page.locator(HEATMAP.format(model="LSTM", direction=0)).focus()
+    page.keyboard.press("Enter")
+    step_numbers(page)
+    page.eval_on_selector("#explorer .step-scroll", "box => { box.scrollLeft = box.scrollWidth; }")
+    last = page.locator("#explorer table.step-terms tr[data-gate='output'] td[data-term='gate']").bounding_box()
+    assert 0 <= last["x"] and last["x"] + last["width"] <= 390, last
     context.close()
 
 

@@ -734,7 +734,9 @@ function buildStep(box, ready, direction) {
   }
   nodes.input = make('p', {}, box);
   if (direction === 1) nodes.backward = make('p', {}, box);
-  const table = make('table', {class: 'step-terms'}, box);
+  // a phone is narrower than the table: it scrolls sideways in a box of its own, which the keyboard reaches too
+  const scroller = make('div', {class: 'step-scroll', tabindex: '0', role: 'region', 'aria-label': T.step_terms}, box);
+  const table = make('table', {class: 'step-terms'}, scroller);
   const head = make('tr', {}, table);
   for (const text of [T.step_gate, T.step_from_input, T.step_from_state, T.step_bias, T.step_pre, T.step_value]) {
     make('th', {scope: 'col', text: text}, head);
