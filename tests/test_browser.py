@@ -334,6 +334,28 @@ def test_an_open_tooltip_follows_the_cursor(browser, app_url):
     page.close()
 
 
+def test_the_unit_panel_keeps_the_keyboards_focus(browser, app_url):
+    """Choosing another unit with the panel's number field keeps the focus there, so the arrows go
+    on stepping; Close hands it back to the heatmap the unit came from."""
+    page = browser.new_page(viewport={"width": 1300, "height": 1400})
+    Session(page, app_url)
+    draw(page, 7)
+    read_digit(page, "LSTM", 7)
+    heatmap = page.locator(HEATMAP.format(model="LSTM", direction=0))
+    heatmap.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#explorer .unit-panel h3")).to_contain_text("of LSTM", timeout=30_000)
+    first = int(page.inner_text("#explorer .unit-panel h3").split()[1])
+    page.locator("#explorer .unit-panel input[type=number]").focus()
+    for unit in range(first + 1, first + 4):
+        page.keyboard.press("ArrowUp")
+        expect(page.locator("#explorer .unit-panel h3")).to_contain_text(f"Unit {unit} of LSTM", timeout=30_000)
+    assert page.evaluate("() => document.activeElement.dataset.control") == "unit"
+    page.locator("#explorer .unit-panel button").click()
+    assert page.evaluate("() => document.activeElement.classList.contains('heatmap')")
+    page.close()
+
+
 def step_numbers(page) -> dict:
     page.wait_for_selector("#explorer .step table.step-terms", timeout=30_000)
     return page.evaluate("""() => {

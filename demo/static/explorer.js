@@ -632,24 +632,30 @@ function paintUnitPanel(t) {
 }
 
 function buildUnitPanel(chosen, full) {
+  // a control used to choose another unit or direction keeps the focus in the new panel
+  const focused = unitPanel.contains(document.activeElement) ? document.activeElement.dataset.control : null;
   unitPanel.textContent = '';
   const directionName = full.directions === 2 ? T.directions[chosen.direction] : T.directions[0];
   const header = make('div', {class: 'unit-header'}, unitPanel);
   make('h3', {text: format(T.unit_title, {unit: chosen.unit, model: chosen.model, direction: directionName})}, header);
   const numberLabel = make('label', {text: T.unit_number + ' '}, header);
-  const number = make('input', {type: 'number', min: 0, max: full.units - 1, value: chosen.unit}, numberLabel);
+  const number = make('input', {type: 'number', min: 0, max: full.units - 1, value: chosen.unit, 'data-control': 'unit'}, numberLabel);
   number.addEventListener('change', () => {
     const j = Math.max(0, Math.min(full.units - 1, parseInt(number.value, 10) || 0));
     inspect(chosen.model, chosen.direction, j);
   });
   if (full.directions === 2) {
     const directionLabel = make('label', {text: T.direction + ' '}, header);
-    const select = make('select', {}, directionLabel);
+    const select = make('select', {'data-control': 'direction'}, directionLabel);
     T.directions.forEach((text, d) => { const o = make('option', {value: d, text: text}, select); o.selected = d === chosen.direction; });
     select.addEventListener('change', () => inspect(chosen.model, parseInt(select.value, 10), chosen.unit));
   }
   const close = make('button', {type: 'button', text: T.close}, header);
-  close.addEventListener('click', () => { view.unit = null; paint(); });
+  close.addEventListener('click', () => {
+    view.unit = null;
+    paint();
+    heatmapOf(chosen.model, chosen.direction)?.focus();  // back where the unit was chosen
+  });
   const plots = make('div', {class: 'unit-plots'}, unitPanel);
   for (const quantity of QUANTITIES) {
     if (!full.states[quantity]) continue;
@@ -661,6 +667,11 @@ function buildUnitPanel(chosen, full) {
   make('canvas', {role: 'img', 'aria-label': format(T.tinted, {unit: chosen.unit})}, seen);
   make('figcaption', {text: format(T.tinted, {unit: chosen.unit})}, seen);
   make('div', {class: 'step', 'aria-live': 'polite'}, unitPanel);
+  if (focused) unitPanel.querySelector(`[data-control="${focused}"]`)?.focus();
+}
+
+function heatmapOf(model, direction) {
+  return models.querySelector(`section.model[data-model="${model}"] canvas.heatmap[data-direction="${direction}"]`);
 }
 
 function paintUnitLine(canvas, values, t, scale) {
