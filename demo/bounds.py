@@ -1,6 +1,6 @@
 """Bounds on what a request may carry, applied before anything reads it."""
 
-import binascii
+import re
 
 from starlette.responses import PlainTextResponse
 
@@ -44,6 +44,19 @@ class BoundedBody:
 
 
 BAD_DATA_URL = "the image's data: URL does not hold base64: send data:image/png;base64, then the file's bytes in base64"
+BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
+def arguments_at(value, positions):
+    """The values at `positions` (paths of keys) in a tool call's arguments, where they exist."""
+    for position in positions:
+        node = value
+        try:
+            for key in position:
+                node = node[key]
+        except (KeyError, IndexError, TypeError):
+            continue
+        yield node
 
 
 def clean_mcp_images(app) -> None:
@@ -54,17 +67,15 @@ def clean_mcp_images(app) -> None:
     convert = server.convert_strings_to_filedata
 
     def convert_and_track(value, positions):
-        try:
-            converted = convert(value, positions)
-        except binascii.Error:  # a data: URL whose bytes are not base64: Gradio's message was "Incorrect padding"
-            raise ValueError(BAD_DATA_URL) from None
-        for position in positions:  # where the tool's arguments hold files, e.g. ["image"]
-            node = converted
-            try:
-                for key in position:
-                    node = node[key]
-            except (KeyError, IndexError, TypeError):
-                continue
+        # Gradio decodes whatever follows a data: URL's comma as base64, leniently: junk became an
+        # unreadable file, or the message "Incorrect padding".
+        for given in arguments_at(value, positions):  # where the tool's arguments hold files, e.g. ["image"]
+            if isinstance(given, str) and given.startswith("data:"):
+                header, comma, data = given.partition(",")
+                if not (comma and header.endswith(";base64") and BASE64.fullmatch(re.sub(r"\s", "", data))):
+                    raise ValueError(BAD_DATA_URL)
+        converted = convert(value, positions)
+        for node in arguments_at(converted, positions):
             if isinstance(node, dict) and not node.get("url"):  # a file written here, not an http URL
                 app.upload_file_set.add(node["path"])
         return converted

@@ -138,8 +138,9 @@ def build(reader: Reader) -> gr.Blocks:
         pick.select(pick_example, [mode], [shown, explorer], **quiet, **reads)
         # A new drawing, upload or example clears the correction chosen for the last one, in the
         # browser: a second click must not save it under that digit. Another mode or a unit keeps it.
-        for new_drawing in (canvas.change, upload.change, pick.select) if correction else ():
-            new_drawing(None, None, correction, js="() => [null, '']")
+        if correction:
+            for new_drawing in (canvas.change, upload.change, pick.select):
+                new_drawing(None, None, correction, js="() => [null, '']")
         mode.change(partial(events.switch, reader), [shown, mode], [shown, explorer], **quiet, **reads)
 
         def inspect(shown_now, asked: gr.EventData):

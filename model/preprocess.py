@@ -111,9 +111,10 @@ def _from_border(colour: np.ndarray) -> np.ndarray:
 def ink_map(image) -> np.ndarray | None:
     """Where the ink is, 0..1, whatever the polarity, colours or mode; None when nothing is drawn.
 
-    On a transparent background the alpha channel is the ink. Otherwise the background is the
-    border's typical colour and ink is how far a pixel's colour is from it, in its most
-    different channel: dark on light, light on dark, blue on grey.
+    On a (mostly) transparent background ink is how far the alpha, or the colour as it shows, is
+    from the border's. Otherwise the background is the border's typical colour and ink is how far
+    a pixel's colour is from it, in its most different channel: dark on light, light on dark, blue
+    on grey.
     """
     colour, alpha = _channels(image)
     if alpha is not None and np.median(_border(alpha)) < 0.5:

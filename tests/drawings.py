@@ -58,8 +58,8 @@ STYLES = {
 
 
 def round_marker(digit: np.ndarray, canvas: int = 400, height: float = 0.6, core: float = 0.1, blur: int = 6) -> Image.Image:
-    """A marker heavier than `fat marker`, with a round tip: the ink cut lower, then grown by a
-    blur and a threshold, so a stroke's ends and corners come out round."""
+    """A marker with a round tip: the ink cut lower than `fat marker` cuts it, then grown by a blur
+    and a threshold (about half an MNIST pixel), so a stroke's ends and corners come out round."""
     rows = np.flatnonzero(digit.max(1) > 0.1)
     columns = np.flatnonzero(digit.max(0) > 0.1)
     crop = digit[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
@@ -89,9 +89,10 @@ def chisel_marker(digits: torch.Tensor, along: float = 4.0, across: float = 1.2,
     return torch.stack(inputs)
 
 
-# Markers heavier than any that training copies (model.data.as_drawn_with_a_marker cuts the ink at
-# 0.2 and grows it by 1-3 px at 4x, with a square tip): --styles scores them apart, as held out.
-HEAVIER_MARKERS = {
+# Markers whose tips no training transform copies (model.data.as_drawn_with_a_marker cuts the ink
+# at 0.2 and grows it by 1-3 px at 4x with a square tip; these grow it about as far, with a round
+# tip or a chisel nib, from a lower cut): --styles scores them apart, as held out.
+OTHER_MARKERS = {
     "round marker, cut lower": lambda digits: torch.stack([to_mnist(round_marker(x.numpy())) for x in digits]),
     "chisel marker": chisel_marker,
 }
@@ -141,14 +142,14 @@ def write_folder(root: Path, mnist_digits: int = 300) -> int:
 
 def accuracy_per_style(checkpoints: list[Path], mnist_digits: int) -> None:
     """Print each checkpoint's accuracy on the last `mnist_digits` MNIST test digits redrawn in
-    each style, then with each of HEAVIER_MARKERS: 300 a style (write_folder's) tell one style
+    each style, then with each of OTHER_MARKERS: 300 a style (write_folder's) tell one style
     from another only to about 1%."""
     models = {path: checkpoint.load(path)[0] for path in checkpoints}
     images, labels = load_mnist(data_root(), train=False)
     images, labels = images[-mnist_digits:], labels[-mnist_digits:]
     drawn_as = {style: lambda digits, style=style: torch.stack([to_mnist(redraw(x.numpy(), **STYLES[style])) for x in digits])
                 for style in STYLES}
-    for style, draw in {**drawn_as, **{f"held out: {name}": draw for name, draw in HEAVIER_MARKERS.items()}}.items():
+    for style, draw in {**drawn_as, **{f"held out: {name}": draw for name, draw in OTHER_MARKERS.items()}}.items():
         inputs = draw(images)
         for path, model in models.items():
             right = (probabilities(model, inputs).argmax(1) == labels).sum().item()

@@ -498,6 +498,7 @@ def test_phone_touch_drawing_shows_the_answer_under_the_canvas(browser, app_url)
     page.locator(HEATMAP.format(model="LSTM", direction=0)).focus()
     page.keyboard.press("Enter")
     step_numbers(page)
+    assert page.eval_on_selector("#explorer .step-scroll", "box => box.scrollWidth > box.clientWidth")  # wider than the phone
     page.eval_on_selector("#explorer .step-scroll", "box => { box.scrollLeft = box.scrollWidth; }")
     last = page.locator("#explorer table.step-terms tr[data-gate='output'] td[data-term='gate']").bounding_box()
     assert 0 <= last["x"] and last["x"] + last["width"] <= 390, last

@@ -97,7 +97,8 @@ def test_no_path_is_opened_and_no_url_fetched(app_url, image):
     assert "root:" not in answered and not re.search(r"'digit': \d", answered)
 
 
-@pytest.mark.parametrize("image", ["data:image/png,abc", "data:image/png;base64,abc"])
+@pytest.mark.parametrize("image", ["data:image/png,abc", "data:image/png,abcd", "data:image/png;base64,abc",
+                                   "data:image/png;base64,ab!d", "data:image/png;base64"])
 def test_a_data_url_that_is_not_base64_is_answered_clearly(app_url, image):
     event = raw_call(app_url, {"image": image, "model": "LSTM"})
     answered = json.loads(event.split("data: ", 1)[1])["result"]

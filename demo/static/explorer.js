@@ -163,10 +163,10 @@ const sortLabel = make('label', {class: 'sort'}, root);
 const sortBox = make('input', {type: 'checkbox'}, sortLabel);
 sortBox.checked = true;
 sortLabel.append(' ' + T.sort);
-sortBox.addEventListener('change', () => { view.sorted = sortBox.checked; paint(); });
+sortBox.addEventListener('change', () => { view.sorted = sortBox.checked; tooltip.hidden = true; paint(); });  // its cell moved
 const now = make('p', {class: 'now'}, root);
 const models = make('div', {class: 'models'}, root);
-const unitPanel = make('section', {class: 'unit-panel', 'aria-label': T.unit_number}, root);
+const unitPanel = make('section', {class: 'unit-panel', 'aria-label': T.unit_panel}, root);
 const legend = make('details', {class: 'legend'}, root);
 make('summary', {text: T.legend_title}, legend);
 make('p', {text: T.legend}, legend);
@@ -650,7 +650,7 @@ function buildUnitPanel(chosen, full) {
     T.directions.forEach((text, d) => { const o = make('option', {value: d, text: text}, select); o.selected = d === chosen.direction; });
     select.addEventListener('change', () => inspect(chosen.model, parseInt(select.value, 10), chosen.unit));
   }
-  const close = make('button', {type: 'button', text: T.close}, header);
+  const close = make('button', {type: 'button', text: T.close, 'data-control': 'close'}, header);
   close.addEventListener('click', () => {
     view.unit = null;
     paint();
