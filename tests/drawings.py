@@ -23,16 +23,22 @@ from model.evaluate import probabilities
 from model.preprocess import ink_to_mnist, to_mnist
 
 
+def enlarged(digit: np.ndarray, height: float) -> np.ndarray:
+    """The box of a 28x28 digit's ink, resized (bicubic) to `height` px tall."""
+    rows = np.flatnonzero(digit.max(1) > 0.1)
+    columns = np.flatnonzero(digit.max(0) > 0.1)
+    crop = digit[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
+    scale = height / crop.shape[0]
+    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+    return np.asarray(Image.fromarray(crop.astype(np.float32), "F").resize(size, Image.Resampling.BICUBIC))
+
+
 def redraw(digit: np.ndarray, canvas=(280, 280), height=0.7, centre=(0.5, 0.5), core=0.5, grow=0,
            ink=(0, 0, 0), background=(255, 255, 255), alpha=False) -> Image.Image:
     """A 28x28 MNIST digit as a drawing: scaled to `height` of the canvas, placed at `centre`,
     its stroke thinned (core near 1) or thickened (core near 0, `grow` px more) and coloured."""
-    rows = np.flatnonzero(digit.max(1) > 0.1)
-    columns = np.flatnonzero(digit.max(0) > 0.1)
-    crop = digit[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
-    scale = height * canvas[1] / crop.shape[0]
-    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-    big = np.asarray(Image.fromarray(crop.astype(np.float32), "F").resize(size, Image.Resampling.BICUBIC))
+    big = enlarged(digit, height * canvas[1])
+    size = big.shape[::-1]
     mask = Image.fromarray(((big > core) * 255).astype(np.uint8))
     if grow:
         mask = mask.filter(ImageFilter.MaxFilter(2 * grow + 1))
@@ -60,13 +66,8 @@ STYLES = {
 def round_marker(digit: np.ndarray, canvas: int = 400, height: float = 0.6, core: float = 0.1, blur: int = 6) -> Image.Image:
     """A marker with a round tip: the ink cut lower than `fat marker` cuts it, then grown by a blur
     and a threshold (about half an MNIST pixel), so a stroke's ends and corners come out round."""
-    rows = np.flatnonzero(digit.max(1) > 0.1)
-    columns = np.flatnonzero(digit.max(0) > 0.1)
-    crop = digit[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
-    scale = height * canvas / crop.shape[0]
-    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-    big = np.asarray(Image.fromarray(crop.astype(np.float32), "F").resize(size, Image.Resampling.BICUBIC))
-    mask = Image.new("L", (size[0] + 4 * blur, size[1] + 4 * blur))
+    big = enlarged(digit, height * canvas)
+    mask = Image.new("L", (big.shape[1] + 4 * blur, big.shape[0] + 4 * blur))
     mask.paste(Image.fromarray(((big > core) * 255).astype(np.uint8)), (2 * blur, 2 * blur))
     ink = Image.fromarray(((np.asarray(mask.filter(ImageFilter.GaussianBlur(blur))) > 40) * 255).astype(np.uint8))
     image = Image.new("L", (canvas, canvas), 255)
