@@ -3,11 +3,13 @@
 import asyncio
 import contextlib
 import copy
+import hashlib
 import itertools
 import json
 import os
 import random
 import threading
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -146,6 +148,55 @@ def test_bidirectional_payload_holds_the_states_of_every_cut(reader):
     np.testing.assert_allclose(sent["probabilities"], result.row_probabilities[0].numpy(), atol=5e-5)
     size = len(json.dumps(value))
     assert size <= 256_000, f"{size} bytes"
+
+
+def layout_fingerprint() -> str:
+    """What explorer.js's reading of a payload depends on, as a hash: the payloads' keys and value
+    types, and the bytes and scale each array is sent as (the cuts' before deflate: zlib's version
+    may vary the stream, and its blocks do not change what inflates), for made-up readings of a
+    one-way and a bidirectional model."""
+    counter = itertools.count()
+    def made_up(shape):  # -1..1 by integer arithmetic and one division: the same bits on every machine
+        start = next(counter) * 10_007
+        return ((np.arange(start, start + np.prod(shape)) * 7919 % 2003) / 1001 - 1).astype(np.float32).reshape(shape)
+    def reading(directions):
+        states = {name: made_up((28, directions, 3)) for name in GATE_NAMES}
+        cuts = {name: made_up((28, 28, directions, 3)) for name in GATE_NAMES} if directions == 2 else None
+        probabilities = made_up((28, 10)) + 1.5
+        return inference.Reading(image=(made_up((28, 28)) + 1) / 2, hidden=made_up((28, directions, 3)),
+                                 cell=made_up((28, directions, 3)), gates=states,
+                                 row_probabilities=probabilities / probabilities.sum(1, keepdims=True),
+                                 importance=made_up((28,)),
+                                 cut_hidden=None if cuts is None else made_up((28, 28, 2, 3)),
+                                 cut_cell=None if cuts is None else made_up((28, 28, 2, 3)), cut_gates=cuts)
+    def kinds(value):
+        if isinstance(value, dict):
+            return {key: "deflated" if key == "deflated" else kinds(item) for key, item in sorted(value.items())}
+        return [kinds(item) for item in value[:2]] if isinstance(value, list) else type(value).__name__
+    seen = []
+    for directions in (1, 2):
+        made = reading(directions)
+        config = SimpleNamespace(hidden_size=3, directions=directions, num_layers=2)
+        seen += [kinds(payload.full(made, config, 0.5)), kinds(payload.light(made.image, made.row_probabilities, config, 0.5))]
+        for values in payload.states(made).values():
+            data, scale = payload.scaled_bytes(values)
+            if directions == 2:  # what encode_cuts deflates
+                grid = np.zeros((28, 28, *data.shape[1:]), np.uint8)
+                grid[payload.TRIANGLE] = data
+                data = payload.differences(grid)[payload.NEAREST_FIRST]
+            seen.append([hashlib.sha256(data.tobytes()).hexdigest(), scale])
+    return hashlib.sha256(json.dumps(seen, sort_keys=True).encode()).hexdigest()
+
+
+# payload.LAYOUT -> layout_fingerprint() of that layout
+LAYOUTS = {1: "702e8edefb06eaf818d8be572c01b3f5678839580775dfeb9cd4634cdd15aa8d"}
+
+
+def test_a_change_to_the_payloads_layout_raises_its_number():
+    """A page left open across an upgrade asks for a reload only if payload.LAYOUT was raised when
+    the layout changed: this fails until it is, and the new layout's fingerprint recorded."""
+    assert LAYOUTS.get(payload.LAYOUT) == layout_fingerprint(), \
+        "the payload's layout changed: raise payload.LAYOUT, read the new layout in explorer.js, and record it in LAYOUTS"
 
 
 def test_every_digits_full_payload_keeps_to_the_issues_bytes(reader):
