@@ -54,7 +54,7 @@ def mnist_examples() -> list[tuple[Image.Image, str]]:
 
 
 def feedback_controls(shown: gr.State) -> list:
-    """"That's wrong, it's a __" under the answer, only where the host turned saving on. Returns
+    """"That's wrong, it's a __" below the explorer, only where the host turned saving on. Returns
     what a new drawing clears (its digit and message), or nothing."""
     where = feedback.folder()
     if where is None:

@@ -151,9 +151,9 @@ def lstm_gates(rnn: nn.LSTM, layer: int, inputs: torch.Tensor, output: torch.Ten
     h_prev = h_prev.view(batch * rows, directions, hidden).index_select(0, within)
     pre = x.new_empty(len(within), directions, 4 * hidden)
     for direction in range(directions):
-        w_ih, w_hh, b_ih, b_hh = (getattr(rnn, f"{name}_l{layer}" + ("_reverse" if direction else ""))
-                                  for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
-        pre[:, direction] = torch.addmm(b_ih + b_hh, x, w_ih.T).addmm_(h_prev[:, direction], w_hh.T)
+        weights = one_direction(rnn, layer, backward=direction == 1)
+        pre[:, direction] = torch.addmm(weights.bias_ih_l0 + weights.bias_hh_l0, x, weights.weight_ih_l0.T) \
+            .addmm_(h_prev[:, direction], weights.weight_hh_l0.T)
     pre = pre.view(-1, directions, 4, hidden)
     # the candidate gate as tanh(z) = 2 sigmoid(2z) - 1: one sigmoid for all four gates took 40% of the
     # time of a sigmoid and a tanh on a CPU

@@ -13,7 +13,7 @@ row, the first the backward direction reads, so it starts from zero.
 
 import torch
 
-from model.network import ROWS, RowClassifier, every_cut, lstm_gates
+from model.network import ROWS, RowClassifier, every_cut, lstm_gates, one_direction
 
 TERMS = ("input", "recurrent", "bias", "pre")  # per gate, (rows, directions, 4): z = input + recurrent + bias
 
@@ -37,14 +37,14 @@ def unit_steps(model: RowClassifier, image: torch.Tensor, unit: int) -> dict[str
     gate_rows = torch.arange(4, device=image.device) * hidden_size + unit
     terms = {name: [] for name in (*TERMS, "gates", "c_prev", "cell", "hidden")}
     for direction in range(config.directions):
-        suffix = f"_l{layer}" + ("_reverse" if direction else "")
+        weights = one_direction(rnn, layer, backward=direction == 1)
         h_prev = x.new_zeros(ROWS, hidden_size)
         c_prev = x.new_zeros(ROWS)
         if direction == 0:  # the state after row t-1 of the same cut
             h_prev[1:] = top_output[t[1:], t[:-1], :hidden_size]
             c_prev[1:] = cells[t[1:], t[:-1], 0, unit]
-        w_ih, w_hh = getattr(rnn, "weight_ih" + suffix)[gate_rows], getattr(rnn, "weight_hh" + suffix)[gate_rows]
-        bias = getattr(rnn, "bias_ih" + suffix)[gate_rows] + getattr(rnn, "bias_hh" + suffix)[gate_rows]
+        w_ih, w_hh = weights.weight_ih_l0[gate_rows], weights.weight_hh_l0[gate_rows]
+        bias = weights.bias_ih_l0[gate_rows] + weights.bias_hh_l0[gate_rows]
         from_input, from_state = x @ w_ih.T, h_prev @ w_hh.T
         pre = from_input + from_state + bias
         i, f, g, o = pre.sigmoid()[:, 0], pre.sigmoid()[:, 1], pre.tanh()[:, 2], pre.sigmoid()[:, 3]
