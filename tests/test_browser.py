@@ -545,8 +545,7 @@ def test_a_new_drawing_clears_the_last_corrections_digit(browser, tmp_path):
         read_digit(page, "LSTM", 7)
         digit = page.locator("#feedback-digit input")
         digit.click()
-        digit.fill("4")
-        page.keyboard.press("Enter")
+        page.get_by_role("option", name="4", exact=True).click()  # typed text, not yet chosen, is undone on blur
         expect(digit).to_have_value("4", timeout=30_000)
         page.locator(HEATMAP.format(model="LSTM", direction=0)).focus()  # inspecting a unit keeps the digit
         page.keyboard.press("Enter")
