@@ -68,12 +68,25 @@ def as_the_app_sees(images: torch.Tensor) -> torch.Tensor:
 
 def as_drawn_with_a_marker(images: torch.Tensor, seed: int) -> torch.Tensor:
     """Each image as a fat marker would draw it, then through the app's preprocessing. At 4x
-    size the ink is cut at a low level and grown by 1-3 px, a quarter to three quarters of an
-    MNIST pixel on each side: that closes small loops and gaps, as a marker does, and the app's
-    stroke thinning cannot open them again, so the model has to learn the closed shapes."""
-    grow = torch.randint(1, 4, (len(images),), generator=torch.Generator().manual_seed(seed)).tolist()
-    big = (F.interpolate(images[:, None], scale_factor=4, mode="bicubic") > 0.2).float()
-    return torch.stack([ink_to_mnist(F.max_pool2d(ink, 2 * r + 1, 1, r)[0].numpy()) for ink, r in zip(big, grow)])
+    size the ink is cut at a low level (0.1 to 0.25) and grown by 1-4 px, a quarter to a whole
+    MNIST pixel on each side, by a square tip or a round one: that closes small loops and gaps, as
+    a marker does, and the app's stroke thinning cannot open them again, so the model has to learn
+    the closed shapes."""
+    generator = torch.Generator().manual_seed(seed)
+    grow = torch.randint(1, 5, (len(images),), generator=generator).tolist()
+    cut = 0.1 + 0.15 * torch.rand(len(images), 1, 1, 1, generator=generator)
+    round_tip = (torch.rand(len(images), generator=generator) < 0.5).tolist()
+    big = (F.interpolate(images[:, None], scale_factor=4, mode="bicubic") > cut).float()
+    return torch.stack([ink_to_mnist(marked(ink, r, tip)[0].numpy()) for ink, r, tip in zip(big, grow, round_tip)])
+
+
+def marked(ink: torch.Tensor, radius: int, round_tip: bool) -> torch.Tensor:
+    """(1, h, w) ink grown by `radius` px with a round tip (a disc) or a square one."""
+    if not round_tip:
+        return F.max_pool2d(ink, 2 * radius + 1, 1, radius)
+    y, x = torch.meshgrid(torch.arange(-radius, radius + 1.0), torch.arange(-radius, radius + 1.0), indexing="ij")
+    disc = (x**2 + y**2 <= radius**2 + 0.5).float()
+    return (F.conv2d(ink[None], disc[None, None], padding=radius)[0] > 0).float()
 
 
 def validation_set(splits: Splits, drawn_per_digit: int, seed: int, marker: bool = True) -> tuple[torch.Tensor, torch.Tensor]:

@@ -90,9 +90,9 @@ def chisel_marker(digits: torch.Tensor, along: float = 4.0, across: float = 1.2,
     return torch.stack(inputs)
 
 
-# Markers whose tips no training transform copies (model.data.as_drawn_with_a_marker cuts the ink
-# at 0.2 and grows it by 1-3 px at 4x with a square tip; these grow it about as far, with a round
-# tip or a chisel nib, from a lower cut): --styles scores them apart, as held out.
+# Markers drawn otherwise than training's (model.data.as_drawn_with_a_marker cuts the ink at 0.1-0.25
+# at 4x and grows it by 1-4 px with a square or a disc-shaped tip): a round tip grown by a blur, close
+# to training's disc, and a chisel nib, which no training transform has: --styles scores them apart.
 OTHER_MARKERS = {
     "round marker, cut lower": lambda digits: torch.stack([to_mnist(round_marker(x.numpy())) for x in digits]),
     "chisel marker": chisel_marker,
@@ -150,7 +150,7 @@ def accuracy_per_style(checkpoints: list[Path], mnist_digits: int) -> None:
     images, labels = images[-mnist_digits:], labels[-mnist_digits:]
     drawn_as = {style: lambda digits, style=style: torch.stack([to_mnist(redraw(x.numpy(), **STYLES[style])) for x in digits])
                 for style in STYLES}
-    for style, draw in {**drawn_as, **{f"held out: {name}": draw for name, draw in OTHER_MARKERS.items()}}.items():
+    for style, draw in {**drawn_as, **{f"other marker: {name}": draw for name, draw in OTHER_MARKERS.items()}}.items():
         inputs = draw(images)
         for path, model in models.items():
             right = (probabilities(model, inputs).argmax(1) == labels).sum().item()

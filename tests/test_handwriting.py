@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from model import handwriting
-from model.data import as_drawn_with_a_marker, as_the_app_sees, data_root, load_splits
+from model.data import as_drawn_with_a_marker, as_the_app_sees, data_root, load_splits, marked
 from model.handwriting import SPLITS, TEMPLATES, draw, drawings, templates
 from model.preprocess import stroke_width, to_mnist
 from model.train import TrainConfig, training_set
@@ -109,3 +109,11 @@ def test_the_marker_view_closes_small_loops_as_a_fat_marker_does():
     holes_app, holes_marker = enclosed_background(app), enclosed_background(marker)
     closed = ((holes_app > 0) & (holes_marker == 0)).sum().item()
     assert closed >= 0.1 * (holes_app > 0).sum().item(), f"only {closed} digits had every loop closed"
+
+
+def test_a_round_tip_grows_ink_into_a_disc_and_a_square_tip_into_a_square():
+    dot = torch.zeros(1, 9, 9)
+    dot[0, 4, 4] = 1
+    square, disc = marked(dot, 2, round_tip=False)[0], marked(dot, 2, round_tip=True)[0]
+    assert square.sum() == 25 and torch.all(square[2:7, 2:7] == 1)
+    assert disc.sum() == 13 and disc[4, 2] == disc[2, 4] == 1 and disc[2, 2] == disc[3, 2] == 0  # no corners
