@@ -464,18 +464,23 @@ def test_axe_finds_no_serious_violation_after_a_drawing(session):
     assert serious == []
 
 
-def touch_draw(page, digit: int) -> None:
-    """Strokes made of real touch events (CDP), as a finger makes them."""
+def touch_draw(page, digit: int, palm: tuple[int, int] | None = None) -> None:
+    """Strokes made of real touch events (CDP), as a finger makes them; with `palm` (canvas
+    pixels), a second finger rests there from the first stroke's second point to its end."""
     cdp = page.context.new_cdp_session(page)
     box = page.locator("#draw .ink canvas").bounding_box()
     scale = box["width"] / SIZE
-    for stroke in canvas_strokes(digit, SIZE):
+    resting = [{"id": 1, "x": box["x"] + palm[0] * scale, "y": box["y"] + palm[1] * scale}] if palm else []
+    for n, stroke in enumerate(canvas_strokes(digit, SIZE)):
         points = [(box["x"] + x * scale, box["y"] + y * scale) for x, y in stroke]
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"id": 0, "x": points[0][0], "y": points[0][1]}]})
+        for i, ((x0, y0), (x1, y1)) in enumerate(zip(points, points[1:])):
+            others = resting if n == 0 else []
+            if others and i == 1:  # the palm comes down while the finger draws
+                cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"id": 0, "x": x0, "y": y0}, *others]})
             for k in range(1, 6):
                 x, y = x0 + (x1 - x0) * k / 5, y0 + (y1 - y0) * k / 5
-                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"id": 0, "x": x, "y": y}, *(others if i >= 1 else [])]})
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
@@ -502,6 +507,22 @@ def test_phone_touch_drawing_shows_the_answer_under_the_canvas(browser, app_url)
     page.eval_on_selector("#explorer .step-scroll", "box => { box.scrollLeft = box.scrollWidth; }")
     last = page.locator("#explorer table.step-terms tr[data-gate='output'] td[data-term='gate']").bounding_box()
     assert 0 <= last["x"] and last["x"] + last["width"] <= 390, last
+    context.close()
+
+
+def test_a_second_finger_on_the_phone_canvas_draws_nothing(browser, app_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True)
+    session = Session(context.new_page(), app_url)
+    palm = (20, SIZE - 20)  # a palm or a second finger, resting in a corner while the 7 is drawn
+    touch_draw(session.page, 7, palm=palm)
+    read_digit(session.page, "LSTM", 7)
+    drawn = canvas_strokes(7, SIZE)
+    sent = session.strokes["strokes"]
+    assert len(sent) == len(drawn)  # each stroke whole, none lost and none added
+    assert sent[0][:2] == [round(c) for c in drawn[0][0]]  # the first stroke still starts where the finger did
+    points = [(stroke[i], stroke[i + 1]) for stroke in sent for i in range(0, len(stroke), 2)]
+    assert all(abs(x - palm[0]) + abs(y - palm[1]) > 20 for x, y in points), "the palm's touch became ink"
     context.close()
 
 

@@ -7,6 +7,7 @@ const context = canvas.getContext('2d');
 const size = props.size;
 let strokes = [];
 let current = null;
+let pen = null;  // the pointer drawing `current`: a second finger or a resting palm draws nothing
 let lastSent = 0;
 
 function redraw() {
@@ -47,18 +48,24 @@ function finish() {
 }
 
 canvas.addEventListener('pointerdown', (event) => {
-  canvas.setPointerCapture(event.pointerId);
+  if (current) return;
+  pen = event.pointerId;
+  canvas.setPointerCapture(pen);
   current = point(event);
   redraw();
 });
 canvas.addEventListener('pointermove', (event) => {
-  if (!current) return;
+  if (!current || event.pointerId !== pen) return;
   current.push(...point(event));
   redraw();
   if (performance.now() - lastSent > props.send_every_ms) send();
 });
-canvas.addEventListener('pointerup', finish);
-canvas.addEventListener('pointercancel', finish);
+function lifted(event) {
+  if (event.pointerId === pen) finish();
+}
+canvas.addEventListener('pointerup', lifted);
+canvas.addEventListener('pointercancel', lifted);
+canvas.addEventListener('lostpointercapture', lifted);  // a stroke whose pointer-up never comes ends all the same
 element.querySelector('.undo').addEventListener('click', () => { strokes.pop(); redraw(); send(); });
 element.querySelector('.clear').addEventListener('click', () => { strokes = []; redraw(); send(); });
 canvas.dataset.ready = 'true';  // listeners attached: strokes from here on are seen
