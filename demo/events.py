@@ -169,8 +169,8 @@ def classify(reader: Reader, images: list, models: list[str]) -> list[dict]:
     results: list[dict | None] = [None] * len(images)
     prepared = {}
     for i, (image, model) in enumerate(zip(images, models)):
-        if isinstance(model, Refused):  # a request whose values could not be read at all
-            results[i] = {"error": model.reason}
+        if isinstance(model, Refused):  # a request whose values could not be read at all: answered as a refused image
+            results[i] = {"digit": None, "nothing_drawn": False, "message": model.reason}
             continue
         if not isinstance(model, str) or model not in reader.models:
             results[i] = {"error": f"unknown model: choose one of {', '.join(reader.models)}"}

@@ -169,7 +169,7 @@ def build(reader: Reader) -> gr.Blocks:
                 model: "LSTM" (reads top-down) or "BiLSTM" (reads top-down and bottom-up)
 
             Returns:
-                a JSON object with "digit": 0-9, or null when the image holds no ink (then "nothing_drawn" is true)
+                an object (over MCP as Python writes it: 'digit', True, False, None) with "digit": 0-9, or null when the image holds no ink (then "nothing_drawn" is true)
                 "probabilities": the 10 final probabilities, for digits 0 to 9
                 "row_probabilities": 28 lists of 10, the answer after each pixel row
                 "first_top_row": the row after which the final answer first led

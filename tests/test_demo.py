@@ -440,7 +440,7 @@ def test_classify_answers_a_batch_in_json(reader):
     assert results[1] == {"digit": None, "nothing_drawn": True, "message": events.NOTHING_DRAWN}
     assert results[3] == results[4] == {"error": "unknown model: choose one of LSTM, BiLSTM"}
     assert results[5] == {"digit": None, "nothing_drawn": False, "message": "Could not read that image: not an uploaded image"}
-    assert results[6] == {"error": "x"}
+    assert results[6] == {"digit": None, "nothing_drawn": False, "message": "x"}  # an unreadable request: a refused image's shape
 
 
 def test_an_answer_under_the_threshold_names_both_candidates():
