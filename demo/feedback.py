@@ -126,7 +126,10 @@ class ImageFolderLogger(gr.FlaggingCallback):
             for path in written:
                 path.unlink(missing_ok=True)
             raise
-        return saved + 1
+        for path in shown.saved:  # the same drawing saved before (a double click, another digit): one correction each
+            path.unlink(missing_ok=True)
+        replaced, shown.saved = bool(shown.saved), written
+        return saved + 1 - replaced
 
 
 def correct(logger: ImageFolderLogger, shown: Shown, label, lang: str = ENGLISH) -> str:

@@ -574,6 +574,12 @@ def test_a_new_drawing_clears_the_last_corrections_digit(browser, tmp_path):
         assert digit.input_value() == "4"
         page.click("#feedback-save")
         expect(page.locator("#feedback-said")).to_contain_text("Saved as the digit 4", timeout=30_000)
+        [first] = where.rglob("*.json")
+        page.click("#feedback-save")  # again, the same drawing: its correction is replaced, not doubled
+        deadline = time.monotonic() + 30
+        while first.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not first.exists() and len(list(where.rglob("*.json"))) == 1
         clear(page)
         draw(page, 1)
         read_digit(page, "LSTM", 1)

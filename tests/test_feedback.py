@@ -79,6 +79,17 @@ def test_a_correction_is_saved_in_the_image_folder_layout(reader, logger):
     assert result["images_count"] == 1 and result["images_wrong"][0]["predicted"] == 7
 
 
+def test_saving_a_drawing_again_replaces_its_correction(reader, logger):
+    shown = events.draw(reader, "canvas", canvas_value(7), "LSTM")[0]
+    assert logger.flag([shown], "1") == 1
+    assert logger.flag([shown], "1") == 1  # a double click: still one correction
+    assert [path.split("/")[0] for path in files(logger.folder)] == ["1", "1", "1"]
+    assert logger.flag([shown], "2") == 1  # the person picked another digit: the correction moves
+    assert [path.split("/")[0] for path in files(logger.folder)] == ["2", "2", "2"]
+    other = events.draw(reader, "canvas", canvas_value(4), "LSTM")[0]
+    assert logger.flag([other], "9") == 2 and len(files(logger.folder)) == 6  # a new drawing adds its own
+
+
 def test_uploads_and_examples_are_saved_as_pictures_without_strokes(reader, logger, tmp_path):
     upload = tmp_path / "upload.png"
     render(3, Style(canvas=(400, 300), width=8)).save(upload)
@@ -143,8 +154,8 @@ def test_nothing_drawn_is_refused(reader, logger):
 
 def test_a_full_folder_takes_no_more(reader, logger, monkeypatch):
     monkeypatch.setattr(feedback, "MAX_SAVED", 2)
-    shown = events.draw(reader, "canvas", canvas_value(4), "LSTM")[0]
-    assert [feedback.correct(logger, shown, "4")[:5] for _ in range(3)] == ["Saved", "Saved", "Not s"]
+    drawings = [events.draw(reader, "canvas", canvas_value(digit), "LSTM")[0] for digit in (4, 7, 1)]  # three drawings
+    assert [feedback.correct(logger, shown, "4")[:5] for shown in drawings] == ["Saved", "Saved", "Not s"]
     assert len(load_drawings(logger.folder)[1]) == 2
 
 
