@@ -77,7 +77,7 @@ class Shown:
     source: str | None = None  # "canvas" or "image": what `drawing` is, for the feedback control
     drawing: object = None  # the canvas value, uploaded file path or example picture it was read from
     answers: dict[str, int] = field(default_factory=dict)  # each shown model's digit, saved with a correction
-    saved: list = field(default_factory=list)  # the files of its saved correction, which saving it again replaces
+    saved: list[Path] = field(default_factory=list)  # the files of its saved correction, which saving it again replaces
 
 
 def explorer_value(reader: Reader, shown: Shown, mode: str, light: bool = False,

@@ -1,8 +1,8 @@
 """"That's wrong, it's a __": a person's correction saved where the host turned it on, for
 `python -m model.evaluate --images DIR` and `python -m model.train --extra-images DIR`.
 
-Nothing is saved unless the host sets ROWSCAN_FEEDBACK_DIR and the person clicks. Each
-correction is one drawing in an ImageFolder layout:
+Nothing is saved unless the host sets ROWSCAN_FEEDBACK_DIR and the person clicks; saving the
+same drawing again replaces its correction. Each correction is one drawing in an ImageFolder layout:
 
     DIR/<digit>/<time>.png        the drawing (the canvas redrawn, or the uploaded picture)
     DIR/<digit>/<time>.json       its strokes (canvas drawings) and what each model answered
@@ -98,8 +98,7 @@ class ImageFolderLogger(gr.FlaggingCallback):
             raise NotSaved("feedback_nothing_drawn")
         if isinstance(shown.drawing, Image.Image) and shown.drawing.info.get(TEST_DIGIT):
             raise NotSaved("feedback_test_digit")  # its label is known, and test digits stay out of training
-        saved = sum(1 for _ in self.folder.glob(f"[0-9]/*{INPUT_SUFFIX}")) if self.folder.is_dir() else 0
-        if saved >= MAX_SAVED:
+        if not shown.saved and self.saved_count() >= MAX_SAVED:  # a drawing saved again replaces its files
             raise NotSaved("feedback_full", count=f"{MAX_SAVED:,}")
         picture, strokes = drawing_of(shown)
         drawing = as_png(picture)  # before any file is made: a picture that cannot be written leaves none
@@ -126,10 +125,13 @@ class ImageFolderLogger(gr.FlaggingCallback):
             for path in written:
                 path.unlink(missing_ok=True)
             raise
-        for path in shown.saved:  # the same drawing saved before (a double click, another digit): one correction each
+        replaced, shown.saved = shown.saved, written
+        for path in replaced:  # the same drawing saved before (a double click, another digit): one correction each
             path.unlink(missing_ok=True)
-        replaced, shown.saved = bool(shown.saved), written
-        return saved + 1 - replaced
+        return self.saved_count()
+
+    def saved_count(self) -> int:
+        return sum(1 for _ in self.folder.glob(f"[0-9]/*{INPUT_SUFFIX}")) if self.folder.is_dir() else 0
 
 
 def correct(logger: ImageFolderLogger, shown: Shown, label, lang: str = ENGLISH) -> str:

@@ -464,23 +464,28 @@ def test_axe_finds_no_serious_violation_after_a_drawing(session):
     assert serious == []
 
 
-def touch_draw(page, digit: int, palm: tuple[int, int] | None = None) -> None:
+def touch_draw(page, digit: int, palm: tuple[int, int] | None = None, palm_first: bool = False) -> None:
     """Strokes made of real touch events (CDP), as a finger makes them; with `palm` (canvas
-    pixels), a second finger rests there from the first stroke's second point to its end."""
+    pixels), a second touch rests there during the first stroke: from its second point on, or,
+    with `palm_first`, from before the finger comes down."""
     cdp = page.context.new_cdp_session(page)
     box = page.locator("#draw .ink canvas").bounding_box()
     scale = box["width"] / SIZE
     resting = [{"id": 1, "x": box["x"] + palm[0] * scale, "y": box["y"] + palm[1] * scale}] if palm else []
     for n, stroke in enumerate(canvas_strokes(digit, SIZE)):
         points = [(box["x"] + x * scale, box["y"] + y * scale) for x, y in stroke]
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"id": 0, "x": points[0][0], "y": points[0][1]}]})
+        others = resting if n == 0 else []
+        if others and palm_first:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": others})
+        down = others if palm_first else []
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"id": 0, "x": points[0][0], "y": points[0][1]}, *down]})
         for i, ((x0, y0), (x1, y1)) in enumerate(zip(points, points[1:])):
-            others = resting if n == 0 else []
-            if others and i == 1:  # the palm comes down while the finger draws
+            if others and not palm_first and i == 1:  # the palm comes down while the finger draws
                 cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"id": 0, "x": x0, "y": y0}, *others]})
+                down = others
             for k in range(1, 6):
                 x, y = x0 + (x1 - x0) * k / 5, y0 + (y1 - y0) * k / 5
-                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"id": 0, "x": x, "y": y}, *(others if i >= 1 else [])]})
+                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"id": 0, "x": x, "y": y}, *down]})
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
@@ -510,12 +515,13 @@ def test_phone_touch_drawing_shows_the_answer_under_the_canvas(browser, app_url)
     context.close()
 
 
-def test_a_second_finger_on_the_phone_canvas_draws_nothing(browser, app_url):
+@pytest.mark.parametrize("palm_first", [False, True], ids=["palm after the finger", "palm before the finger"])
+def test_a_second_touch_on_the_phone_canvas_draws_nothing(browser, app_url, palm_first):
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
                                   has_touch=True)
     session = Session(context.new_page(), app_url)
     palm = (20, SIZE - 20)  # a palm or a second finger, resting in a corner while the 7 is drawn
-    touch_draw(session.page, 7, palm=palm)
+    touch_draw(session.page, 7, palm=palm, palm_first=palm_first)
     read_digit(session.page, "LSTM", 7)
     drawn = canvas_strokes(7, SIZE)
     sent = session.strokes["strokes"]

@@ -156,6 +156,7 @@ def test_a_full_folder_takes_no_more(reader, logger, monkeypatch):
     monkeypatch.setattr(feedback, "MAX_SAVED", 2)
     drawings = [events.draw(reader, "canvas", canvas_value(digit), "LSTM")[0] for digit in (4, 7, 1)]  # three drawings
     assert [feedback.correct(logger, shown, "4")[:5] for shown in drawings] == ["Saved", "Saved", "Not s"]
+    assert feedback.correct(logger, drawings[0], "9")[:5] == "Saved"  # a saved drawing's new digit replaces, adds nothing
     assert len(load_drawings(logger.folder)[1]) == 2
 
 

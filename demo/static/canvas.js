@@ -7,7 +7,7 @@ const context = canvas.getContext('2d');
 const size = props.size;
 let strokes = [];
 let current = null;
-let pen = null;  // the pointer drawing `current`: a second finger or a resting palm draws nothing
+let drawingPointer = null;  // the pointer drawing `current`: a second finger or a resting palm draws nothing
 let lastSent = 0;
 
 function redraw() {
@@ -48,20 +48,21 @@ function finish() {
 }
 
 canvas.addEventListener('pointerdown', (event) => {
-  if (current) return;
-  pen = event.pointerId;
-  canvas.setPointerCapture(pen);
+  // A stroke that has drawn no line yet gives way: it was a palm that touched before the finger.
+  if (current && current.length > 2) return;
+  drawingPointer = event.pointerId;
+  canvas.setPointerCapture(drawingPointer);
   current = point(event);
   redraw();
 });
 canvas.addEventListener('pointermove', (event) => {
-  if (!current || event.pointerId !== pen) return;
+  if (!current || event.pointerId !== drawingPointer) return;
   current.push(...point(event));
   redraw();
   if (performance.now() - lastSent > props.send_every_ms) send();
 });
 function lifted(event) {
-  if (event.pointerId === pen) finish();
+  if (event.pointerId === drawingPointer) finish();
 }
 canvas.addEventListener('pointerup', lifted);
 canvas.addEventListener('pointercancel', lifted);
