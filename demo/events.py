@@ -1,6 +1,7 @@
 """What the app's events do, as plain functions of plain values: testable without a browser."""
 
 import functools
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,12 @@ class Shown:
     answers: dict[str, int] = field(default_factory=dict)  # each shown model's digit, saved with a correction
     saved: list[Path] = field(default_factory=list)  # the files of its saved correction, which saving it again replaces
 
+    @property
+    def key(self) -> str | None:
+        """A short name of the input read. The explorer sends it back with a correction, so that the
+        server saves the drawing the page shows, not a newer one still on its way."""
+        return None if self.image is None else hashlib.blake2b(self.image.numpy().tobytes(), digest_size=8).hexdigest()
+
 
 def explorer_value(reader: Reader, shown: Shown, mode: str, light: bool = False,
                    answered: dict[str, np.ndarray] | None = None) -> dict:
@@ -91,6 +98,7 @@ def explorer_value(reader: Reader, shown: Shown, mode: str, light: bool = False,
         return {**value, "nothing_drawn": False, "problem": f"unknown mode: choose one of {', '.join(MODES)}"}
     if shown.image is None:
         return value
+    value["drawing"] = shown.key
     for name in MODES[mode]:
         if light:
             rows = (answered or {}).get(name)
@@ -160,9 +168,14 @@ def inspect(reader: Reader, shown: Shown, request) -> dict | None:
     model = reader.models.get(name) if isinstance(name, str) else None
     if model is None or model.config.cell != "lstm" or type(unit) is not int or not 0 <= unit < model.config.hidden_size:
         return None
-    answer = payload.steps_payload(name, unit, reader.steps(name, shown.image, unit))
+    return {**payload.steps_payload(name, unit, reader.steps(name, shown.image, unit)), "id": asked_id(request)}
+
+
+def asked_id(request: dict) -> int | None:
+    """The number an explorer request carries, sent back with its answer so that the page knows it
+    (asking twice is answered twice); None unless it is an integer JSON numbers hold exactly."""
     asked = request.get("id")
-    return {**answer, "id": asked if type(asked) is int and 0 <= asked < 2**31 else None}  # JSON's safe integers
+    return asked if type(asked) is int and 0 <= asked < 2**31 else None
 
 
 def classify(reader: Reader, images: list, models: list[str]) -> list[dict]:

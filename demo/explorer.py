@@ -1,6 +1,8 @@
 """The explorer: one gr.HTML whose value is a reading's payload (demo/payload.py), drawn in the
 browser by demo/static/explorer.js. Its `steps` prop carries the exact numbers of one unit's
-step, answered to the script's 'inspect' event."""
+step, answered to the script's 'inspect' event. With `feedback` on (the host set
+ROWSCAN_FEEDBACK_DIR), it offers "That's wrong, it's a __" under the status line; its `said`
+prop answers the script's 'correct' event (demo.feedback.correct_asked)."""
 
 from pathlib import Path
 
@@ -25,19 +27,20 @@ TEMPLATE = """
 
 
 class Explorer(gr.HTML):
-    def __init__(self, texts: dict | None = None, steps: dict | None = None, **kwargs):
+    def __init__(self, texts: dict | None = None, steps: dict | None = None, feedback: bool = False,
+                 said: dict | None = None, **kwargs):
         # Gradio rebuilds the component from its config to apply an update: keep what it passes.
         kwargs.setdefault("html_template", TEMPLATE)
         kwargs.setdefault("css_template", (STATIC / "explorer.css").read_text())
         kwargs.setdefault("js_on_load", (STATIC / "explorer.js").read_text())
-        super().__init__(texts=texts, steps=steps, **kwargs)
+        super().__init__(texts=texts, steps=steps, feedback=feedback, said=said, **kwargs)
 
     def api_info(self) -> dict:
         return {"type": "object", "description": "a reading as numbers: see demo/payload.py"}
 
     def __getattr__(self, name: str):
-        # gr.HTML takes any quoted name in its script for a custom event; `steps` is a prop that
-        # updates set (gr.update(steps=...)), which Gradio then sends in "props" only.
+        # gr.HTML takes any quoted name in its script for a custom event; `steps` and `said` are props
+        # that updates set (gr.update(steps=...)), which Gradio then sends in "props" only.
         if name in self.__dict__.get("props", {}):
             raise AttributeError(name)
         return super().__getattr__(name)

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from demo.canvas import MAX_POINTS, strokes_image
-from demo.events import Shown
+from demo.events import Shown, asked_id
 from demo.i18n import ENGLISH, text
 from model.data import INPUT_SUFFIX
 from model.preprocess import read_image, unit_scaled
@@ -135,7 +135,7 @@ class ImageFolderLogger(gr.FlaggingCallback):
 
 
 def correct(logger: ImageFolderLogger, shown: Shown, label, lang: str = ENGLISH) -> str:
-    """The page's "Save" click: saves the correction and says so, or says why not, in language `lang`."""
+    """Saves `shown` as the digit `label` and says so, or says why not, in language `lang`."""
     try:
         logger.flag([shown], label)
     except NotSaved as error:
@@ -145,3 +145,15 @@ def correct(logger: ImageFolderLogger, shown: Shown, label, lang: str = ENGLISH)
     except OSError:  # a full disk or a removed upload: its message would name server paths
         return text(lang, "feedback_not_saved", reason=text(lang, "feedback_not_stored"))
     return text(lang, "feedback_saved", digit=digit_of(label))
+
+
+def correct_asked(logger: ImageFolderLogger, shown: Shown, asked, lang: str = ENGLISH) -> dict:
+    """The explorer's correction, {"digit": 0-9, "drawing": the Shown.key of the drawing the page
+    shows, "id": n}: {"id": n, "text": what `correct` says}. Only the drawing the page shows is
+    saved: while a newer one is on its way (an upload still in the queue), nothing is."""
+    asked = asked if isinstance(asked, dict) else {}
+    if shown is not None and shown.image is not None and asked.get("drawing") != shown.key:
+        said = text(lang, "feedback_not_saved", reason=text(lang, "feedback_drawing_changed"))
+    else:
+        said = correct(logger, shown, asked.get("digit"), lang)
+    return {"id": asked_id(asked), "text": said}

@@ -53,28 +53,6 @@ def mnist_examples() -> list[tuple[Image.Image, str]]:
     return examples
 
 
-def feedback_controls(shown: gr.State) -> list:
-    """"That's wrong, it's a __" below the explorer, only where the host turned saving on. Returns
-    what a new drawing clears (its digit and message), or nothing."""
-    where = feedback.folder()
-    if where is None:
-        return []
-    logger = feedback.ImageFolderLogger()
-    logger.setup([shown], where)
-    gr.Markdown(page("feedback_notice"), elem_id="feedback-notice")
-    with gr.Row():
-        digit = gr.Dropdown([str(d) for d in range(10)], value=None, label=page("feedback_label"), elem_id="feedback-digit",
-                            interactive=True)  # an output too (a new drawing clears it), which Gradio would lock
-        save = gr.Button(page("feedback_save"), elem_id="feedback-save")
-    said = gr.Markdown(elem_id="feedback-said")
-
-    def save_correction(shown_now, label, request: gr.Request):
-        return feedback.correct(logger, shown_now, label, language(request))
-
-    save.click(save_correction, [shown, digit], said, api_visibility="private")
-    return [digit, said]
-
-
 def page_translations(reader: Reader) -> gr.I18n:
     """Every fixed text of the page in both languages: the locale files' page texts, and each
     model's about panel, made from its config and model card."""
@@ -106,9 +84,11 @@ def build(reader: Reader) -> gr.Blocks:
                         pick = gr.Gallery(examples, label=page("examples_label"), columns=4, height=380,
                                           object_fit="contain", allow_preview=False, interactive=False)
             with gr.Column(scale=3, min_width=320):
+                # "That's wrong, it's a __" sits under the explorer's status line, where the host turned saving on.
+                corrections = feedback.folder()
                 explorer = Explorer(every_language("explorer"), value=events.explorer_value(reader, events.Shown(), "LSTM"),
-                                    live=live.LIVE_PATH, layout=payload.LAYOUT, elem_id="explorer")
-                correction = feedback_controls(shown)
+                                    live=live.LIVE_PATH, layout=payload.LAYOUT, feedback=corrections is not None,
+                                    elem_id="explorer")
         with gr.Row():
             for name in reader.models:
                 with gr.Accordion(page(f"about_title_{name}"), open=False):
@@ -136,17 +116,21 @@ def build(reader: Reader) -> gr.Blocks:
             return events.draw_example(reader, examples, selected.index, mode_name, language(request))
 
         pick.select(pick_example, [mode], [shown, explorer], **quiet, **reads)
-        # A new drawing, upload or example clears the correction chosen for the last one, in the
-        # browser: a second click must not save it under that digit. Another mode or a unit keeps it.
-        if correction:
-            for new_drawing in (canvas.change, upload.change, pick.select):
-                new_drawing(None, None, correction, js="() => [null, '']")
         mode.change(partial(events.switch, reader), [shown, mode], [shown, explorer], **quiet, **reads)
 
         def inspect(shown_now, asked: gr.EventData):
             return gr.update(steps=events.inspect(reader, shown_now, asked._data))
 
         explorer.inspect(inspect, [shown], [explorer], **quiet, **reads)
+
+        if corrections is not None:
+            logger = feedback.ImageFolderLogger()
+            logger.setup([shown], corrections)
+
+            def correct(shown_now, asked: gr.EventData, request: gr.Request):
+                return gr.update(said=feedback.correct_asked(logger, shown_now, asked._data, language(request)))
+
+            explorer.correct(correct, [shown], [explorer], **quiet)
 
         with gr.Row(visible=False):  # the API endpoint's own components, not shown in the page
             api_image = ImageFile()

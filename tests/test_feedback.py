@@ -48,15 +48,35 @@ def test_saving_is_off_unless_the_host_sets_the_folder(monkeypatch, tmp_path):
 def test_the_page_has_the_control_and_says_so_only_when_on(monkeypatch, reader, tmp_path):
     from demo.ui import build
 
-    def page_ids() -> set:
+    def explorer_and_events() -> tuple[dict, set]:
         with build(reader) as app:
-            return {block.elem_id for block in app.blocks.values()}
+            [explorer] = [block for block in app.blocks.values() if block.elem_id == "explorer"]
+            return explorer.props, {event for dependency in app.fns.values() for _, event in dependency.targets}
 
     monkeypatch.delenv(feedback.FOLDER_VARIABLE, raising=False)
-    assert "feedback-save" not in page_ids() and "feedback-notice" not in page_ids()
+    props, named = explorer_and_events()
+    assert props["feedback"] is False and "correct" not in named
     monkeypatch.setenv(feedback.FOLDER_VARIABLE, str(tmp_path))
-    assert {"feedback-save", "feedback-notice", "feedback-digit"} <= page_ids()
+    props, named = explorer_and_events()
+    assert props["feedback"] is True and "correct" in named
+    assert all(texts["feedback_notice"].count("ROWSCAN_FEEDBACK_DIR") == 1 for texts in props["texts"].values())
     assert not any(tmp_path.iterdir())  # building the page saves nothing
+
+
+def test_only_the_drawing_the_page_shows_is_saved(reader, logger):
+    """The explorer names the drawing it shows (the payload's "drawing"): a correction sent for
+    another (a newer upload still on its way to the session) saves nothing."""
+    shown, value = events.draw(reader, "canvas", canvas_value(7), "LSTM")
+    other = events.draw(reader, "canvas", canvas_value(4), "LSTM")[1]["drawing"]
+    assert value["drawing"] == shown.key != other
+    assert feedback.correct_asked(logger, shown, {"digit": 1, "drawing": other, "id": 5}) == {
+        "id": 5, "text": "Not saved: the drawing changed before it was saved: click the digit again"}
+    assert not logger.folder.exists()
+    for asked, answered_id in (({"digit": 1, "drawing": shown.key, "id": 6}, 6), ({"digit": "1", "drawing": shown.key, "id": 2**70}, None)):
+        answer = feedback.correct_asked(logger, shown, asked, "zh-CN")
+        assert answer == {"id": answered_id, "text": "已保存为数字 1。谢谢：它会帮助测试和重新训练模型。"}
+    assert [path.split("/")[0] for path in files(logger.folder)] == ["1", "1", "1"]
+    assert feedback.correct_asked(logger, events.Shown(), {"digit": 1})["text"].startswith("Not saved: draw a digit first")
 
 
 def test_a_correction_is_saved_in_the_image_folder_layout(reader, logger):
@@ -165,39 +185,37 @@ def sse_messages(text: str) -> list[dict]:
 
 
 def test_the_save_event_over_raw_http_refuses_junk_and_speaks_the_pages_language(tmp_path):
-    """The page's Save event, POSTed to Gradio's queue as an attacker would: junk labels and a
+    """The explorer's 'correct' event, POSTed to Gradio's queue as an attacker would: junk and a
     session with nothing drawn save nothing and get a clear message, in Chinese for a Chinese
     browser; a real correction in a session that drew a 7 is saved once."""
     where = tmp_path / "feedback"
     with local_app(env={feedback.FOLDER_VARIABLE: str(where)}) as (url, _), httpx.Client(base_url=url, timeout=60) as http:
         config = http.get("config").json()
-        ids = {c["id"]: c.get("props", {}).get("elem_id") for c in config["components"]}
-        save = next(d for d in config["dependencies"] if any(ids.get(t[0]) == "feedback-save" for t in d["targets"]))
+        save = next(d for d in config["dependencies"] if any(event == "correct" for _, event in d["targets"]))
         stroke = next(d for d in config["dependencies"] if d.get("api_name") == "stroke")
 
-        def run(dependency, data, session, language="en"):
+        def run(dependency, data, session, language="en", asked=None) -> list:
             join = http.post("gradio_api/queue/join", headers={"Accept-Language": language},
-                             json={"data": data, "fn_index": dependency["id"], "session_hash": session,
+                             json={"data": data, "event_data": asked, "fn_index": dependency["id"], "session_hash": session,
                                    "trigger_id": dependency["targets"][0][0]})
             assert join.status_code == 200, join.text
             done = [m for m in sse_messages(http.get("gradio_api/queue/data", params={"session_hash": session}).text)
                     if m.get("msg") == "process_completed"]
-            assert done, join.text
-            return done[-1]
+            assert done and done[-1]["success"], join.text
+            return done[-1]["output"]["data"]
 
-        def said(dependency, data, session, language="en") -> str:
-            done = run(dependency, data, session, language)
-            assert done["success"], done
-            return done["output"]["data"][0]
+        def said(asked, session, language="en") -> dict:
+            return run(save, [None], session, language, asked)[0]["props"]["said"]
 
-        assert said(save, [None, "7"], "nothing00001") == "Not saved: draw a digit first: there is nothing to save"
-        said(stroke, [canvas_value(7), "LSTM"], "drawn0000001")
-        for label in (None, "", "10", "../7", ["7"], {"digit": 7}, 7.5, "7; rm -rf /"):
-            # Gradio's dropdown refuses a value it does not offer; what it lets through, the app refuses
-            done = run(save, [None, label], "drawn0000001")
-            assert ("not in the list of choices" in done["output"]["error"] if not done["success"]
-                    else done["output"]["data"][0].startswith("Not saved: choose the right digit")), done
-        assert said(save, [None, None], "drawn0000001", "zh-CN").startswith("未保存：保存前请先选出正确的数字")
+        assert said({"digit": 7, "id": 1}, "nothing00001") == {"id": 1, "text": "Not saved: draw a digit first: there is nothing to save"}
+        drawing = run(stroke, [canvas_value(7), "LSTM"], "drawn0000001")[1]["drawing"]
+        for asked in (None, "7", [7], {"digit": 7}, {"digit": 7, "drawing": drawing[::-1]}, {"digit": 7, "drawing": {"$ne": 1}}):
+            assert said(asked, "drawn0000001")["text"] == "Not saved: the drawing changed before it was saved: click the digit again"
+        for digit in (None, "", "10", "../7", ["7"], {"digit": 7}, 7.5, True, "7; rm -rf /"):
+            answer = said({"digit": digit, "drawing": drawing, "id": "x"}, "drawn0000001")
+            assert answer == {"id": None, "text": "Not saved: choose the right digit, 0 to 9, before saving"}, digit
+        assert said({"digit": None, "drawing": drawing}, "drawn0000001", "zh-CN")["text"].startswith("未保存：保存前请先选出正确的数字")
         assert not where.exists() or files(where) == []
-        assert said(save, [None, "7"], "drawn0000001").startswith("Saved as the digit 7")
+        assert said({"digit": 7, "drawing": drawing, "id": 3}, "drawn0000001") == {
+            "id": 3, "text": "Saved as the digit 7. Thank you: it will help test and retrain the models."}
         assert [name.split("/")[0] for name in files(where)] == ["7"] * 3

@@ -172,6 +172,39 @@ make('summary', {text: T.legend_title}, legend);
 make('p', {text: T.legend}, legend);
 const tooltip = make('div', {class: 'tooltip', role: 'tooltip', hidden: ''}, root);
 
+// ---- "That's wrong, it's a __", where the host turned saving on: under the status line, a button
+// per digit. A click saves the drawing on screen, named by its key, so that a newer drawing still
+// on its way is not saved in its place (trigger('correct') -> props.said).
+const correction = props.feedback ? buildCorrection() : null;
+function buildCorrection() {
+  const box = make('div', {class: 'correction', role: 'group'});
+  status.after(box);
+  const label = make('span', {id: group + '-correction', text: T.feedback_label}, box);
+  box.setAttribute('aria-labelledby', label.id);
+  const buttons = [];
+  for (let digit = 0; digit < 10; digit++) {
+    const button = make('button', {type: 'button', 'data-digit': digit, text: digit,
+                                   'aria-label': format(T.feedback_digit, {digit: digit})}, box);
+    button.addEventListener('click', () => correct(digit));
+    buttons.push(button);
+  }
+  const said = make('p', {class: 'said', role: 'status'}, box);
+  make('p', {class: 'notice', text: T.feedback_notice}, box);
+  return {buttons: buttons, said: said, asked: 0, drawing: null};
+}
+function correct(digit) {
+  correction.asked += 1;
+  correction.said.textContent = T.feedback_saving;
+  trigger('correct', {digit: digit, drawing: correction.drawing, id: correction.asked});
+}
+// Only a drawing read in full can be saved; a new drawing clears what was said of the last one.
+function paintCorrection(readings) {
+  const drawing = readings.length && readings.every((reading) => reading.full) ? element.explorerValue.drawing : null;
+  for (const button of correction.buttons) button.disabled = !drawing;
+  if (drawing && drawing !== correction.drawing) correction.said.textContent = '';
+  if (drawing) correction.drawing = drawing;
+}
+
 // ---- per model: input, answer lines, the cursor row's table, one heatmap per direction
 function buildModels() {
   models.textContent = '';
@@ -768,6 +801,7 @@ function buildStep(box, ready, direction) {
 function paintStatus() {
   const value = element.explorerValue;
   const readings = Object.values(view.readings);
+  if (correction) paintCorrection(readings);
   status.textContent = '';
   if (!readings.length) {
     make('p', {text: value && value.problem && !value.nothing_drawn ? value.problem : T.nothing_drawn}, status);
@@ -897,6 +931,9 @@ async function show(value = props.value || {}) {
 watch('value', () => show());
 watch('steps', () => {
   if (props.steps && props.steps.id === view.asked) { view.steps = props.steps; paint(); }
+});
+watch('said', () => {
+  if (correction && props.said && props.said.id === correction.asked) correction.said.textContent = props.said.text;
 });
 // ---- the live channel: the canvas's strokes in progress, read through the app's route props.live
 // (demo/live.py) rather than the queue. One ask at a time, the newest stroke next (as Gradio's
