@@ -536,6 +536,37 @@ def test_a_second_touch_on_the_phone_canvas_draws_nothing(browser, app_url, palm
     context.close()
 
 
+def test_a_pen_takes_over_from_a_palm_that_was_already_drawing(browser, app_url):
+    """Drawing with a pen on a tablet, the hand lands first and slides: its touch is drawing a line
+    when the pen comes down. The pen's strokes are the drawing, and the palm's line is dropped."""
+    context = browser.new_context(viewport={"width": 800, "height": 1000}, has_touch=True)
+    session = Session(context.new_page(), app_url)
+    page, cdp = session.page, session.page.context.new_cdp_session(session.page)
+    box = page.locator("#draw .ink canvas").bounding_box()
+    scale = box["width"] / SIZE
+    at = lambda x, y: {"x": box["x"] + x * scale, "y": box["y"] + y * scale}  # noqa: E731
+    palm = [{"id": 1, **at(20 + k * 5, SIZE - 20)} for k in range(6)]  # the heel of the hand, sliding
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": palm[:1]})
+    for point in palm[1:]:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+    for stroke in canvas_strokes(7, SIZE):
+        pen = [at(x, y) for x, y in stroke]
+        cdp.send("Input.dispatchMouseEvent", {"type": "mousePressed", **pen[0], "button": "left", "clickCount": 1,
+                                              "pointerType": "pen"})
+        for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+            for k in range(1, 6):
+                cdp.send("Input.dispatchMouseEvent", {"type": "mouseMoved", **at(x0 + (x1 - x0) * k / 5, y0 + (y1 - y0) * k / 5),
+                                                      "button": "left", "buttons": 1, "pointerType": "pen"})
+        cdp.send("Input.dispatchMouseEvent", {"type": "mouseReleased", **pen[-1], "button": "left", "clickCount": 1,
+                                              "pointerType": "pen"})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    read_digit(page, "LSTM", 7)
+    sent, drawn = session.strokes["strokes"], canvas_strokes(7, SIZE)
+    assert len(sent) == len(drawn) and sent[0][:2] == [round(c) for c in drawn[0][0]]
+    assert all(y < SIZE - 30 for stroke in sent for y in stroke[1::2]), "the palm's line became ink"
+    context.close()
+
+
 def test_dark_theme_canvas_draws_light_ink_and_reads_it(browser, app_url):
     dark = browser.new_page(viewport={"width": 1300, "height": 1200})
     Session(dark, app_url + "?__theme=dark")

@@ -8,6 +8,7 @@ const size = props.size;
 let strokes = [];
 let current = null;
 let drawingPointer = null;  // the pointer drawing `current`: a second finger or a resting palm draws nothing
+let drawingType = null;  // its pointerType: mouse, pen or touch
 let lastSent = 0;
 
 function redraw() {
@@ -49,8 +50,10 @@ function finish() {
 
 canvas.addEventListener('pointerdown', (event) => {
   // A stroke that has drawn no line yet gives way: it was a palm that touched before the finger.
-  if (current && current.length > 2) return;
+  // So does a touch stroke when a pen comes down: the hand holding the pen rests on the screen.
+  if (current && current.length > 2 && !(event.pointerType === 'pen' && drawingType === 'touch')) return;
   drawingPointer = event.pointerId;
+  drawingType = event.pointerType;
   canvas.setPointerCapture(drawingPointer);
   current = point(event);
   redraw();
