@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from demo import payload
 from demo.canvas import canvas_problem, strokes_ink
@@ -19,6 +20,7 @@ from model.preprocess import ink_to_mnist, read_image, to_mnist
 
 MODES = {"LSTM": ("LSTM",), "BiLSTM": ("BiLSTM",), "Both side by side": ("LSTM", "BiLSTM")}
 NOTHING_DRAWN = text(ENGLISH, "nothing_drawn")  # what the API answers for a blank image
+TEST_DIGIT = "mnist_test"  # the info key that marks a picture as an MNIST test digit (demo.ui's examples)
 NOTHING_DRAWN_ANY = {text(lang, "nothing_drawn") for lang in TEXTS}
 RECENT_CANVASES, RECENT_CANVAS_BYTES = 64, 32_000  # canvas values remembered, and the longest one
 
@@ -78,27 +80,33 @@ class Shown:
     source: str | None = None  # "canvas" or "image": what `drawing` is, for the feedback control
     drawing: object = None  # the canvas value, uploaded file path or example picture it was read from
     answers: dict[str, int] = field(default_factory=dict)  # each shown model's digit, saved with a correction
-    saved: list[Path] = field(default_factory=list)  # the files of its saved correction, which saving it again replaces
 
     @property
     def key(self) -> str | None:
-        """A short name of the input read. The explorer sends it back with a correction, so that the
-        server saves the drawing the page shows, not a newer one still on its way."""
+        """A short name of the input read: the explorer sends it back with a correction, so that the
+        server saves the drawing the page shows, not a newer one still on its way; and a drawing
+        saved again replaces its correction."""
         return None if self.image is None else hashlib.blake2b(self.image.numpy().tobytes(), digest_size=8).hexdigest()
+
+    @property
+    def test_digit(self) -> bool:
+        """An MNIST test digit (an example): its label is known, and it stays out of training."""
+        return isinstance(self.drawing, Image.Image) and bool(self.drawing.info.get(TEST_DIGIT))
 
 
 def explorer_value(reader: Reader, shown: Shown, mode: str, light: bool = False,
                    answered: dict[str, np.ndarray] | None = None) -> dict:
-    """The explorer's payload: each shown model's reading (see demo.payload), or why there is none.
-    `answered` holds, by model, the light reading's answers after each row where the caller has
-    them already (the live channel reads several users' asks in one call)."""
+    """The explorer's payload: each shown model's reading (see demo.payload), or why there is none,
+    and "drawing", the Shown.key that a correction of it names (null for an MNIST test digit,
+    which is never saved). `answered` holds, by model, the light reading's answers after each row
+    where the caller has them already (the live channel reads several users' asks in one call)."""
     value = {"layout": payload.LAYOUT, "mode": mode, "nothing_drawn": shown.image is None and shown.problem in NOTHING_DRAWN_ANY,
              "problem": shown.problem, "readings": {}}
     if mode not in MODES:  # sent by a caller, not the page's radio, which Gradio lets send null
         return {**value, "nothing_drawn": False, "problem": f"unknown mode: choose one of {', '.join(MODES)}"}
     if shown.image is None:
         return value
-    value["drawing"] = shown.key
+    value["drawing"] = None if shown.test_digit else shown.key
     for name in MODES[mode]:
         if light:
             rows = (answered or {}).get(name)

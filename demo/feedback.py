@@ -2,7 +2,8 @@
 `python -m model.evaluate --images DIR` and `python -m model.train --extra-images DIR`.
 
 Nothing is saved unless the host sets ROWSCAN_FEEDBACK_DIR and the person clicks; saving the
-same drawing again replaces its correction. Each correction is one drawing in an ImageFolder layout:
+same input again (from any session, while the server runs) replaces its correction. Each
+correction is one drawing in an ImageFolder layout:
 
     DIR/<digit>/<time>.png        the drawing (the canvas redrawn, or the uploaded picture)
     DIR/<digit>/<time>.json       its strokes (canvas drawings) and what each model answered
@@ -12,6 +13,7 @@ same drawing again replaces its correction. Each correction is one drawing in an
 import io
 import json
 import os
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,7 +30,6 @@ from model.preprocess import read_image, unit_scaled
 FOLDER_VARIABLE = "ROWSCAN_FEEDBACK_DIR"
 MAX_SAVED = 10_000  # drawings per folder: a public page cannot fill the host's disk
 PNG_MODES = {"1", "L", "LA", "P", "I", "I;16", "I;16B", "RGB", "RGBA"}  # what PIL writes as PNG
-TEST_DIGIT = "mnist_test"  # the info key that marks a picture as an MNIST test digit (demo.ui's examples)
 
 
 class NotSaved(ValueError):
@@ -88,6 +89,8 @@ class ImageFolderLogger(gr.FlaggingCallback):
 
     def setup(self, components, flagging_dir: str | Path):
         self.folder = Path(flagging_dir)
+        self.saved: dict[str, list[Path]] = {}  # each input's (Shown.key) saved files, which saving it again replaces
+        self.lock = threading.Lock()  # Gradio runs events in several threads: two clicks save one correction
 
     def flag(self, flag_data: list, flag_option: str | None = None, username: str | None = None) -> int:
         """Saves one correction and returns how many drawings the folder holds; raises ValueError
@@ -96,9 +99,15 @@ class ImageFolderLogger(gr.FlaggingCallback):
         digit = digit_of(flag_option)
         if shown is None or shown.image is None:
             raise NotSaved("feedback_nothing_drawn")
-        if isinstance(shown.drawing, Image.Image) and shown.drawing.info.get(TEST_DIGIT):
+        if shown.test_digit:
             raise NotSaved("feedback_test_digit")  # its label is known, and test digits stay out of training
-        if not shown.saved and self.saved_count() >= MAX_SAVED:  # a drawing saved again replaces its files
+        with self.lock:
+            return self.write(shown, digit)
+
+    def write(self, shown: Shown, digit: int) -> int:
+        """flag's writing, under its lock."""
+        key = shown.key
+        if key not in self.saved and self.saved_count() >= MAX_SAVED:  # a drawing saved again replaces its files
             raise NotSaved("feedback_full", count=f"{MAX_SAVED:,}")
         picture, strokes = drawing_of(shown)
         drawing = as_png(picture)  # before any file is made: a picture that cannot be written leaves none
@@ -125,9 +134,9 @@ class ImageFolderLogger(gr.FlaggingCallback):
             for path in written:
                 path.unlink(missing_ok=True)
             raise
-        replaced, shown.saved = shown.saved, written
-        for path in replaced:  # the same drawing saved before (a double click, another digit): one correction each
+        for path in self.saved.pop(key, []):  # the same input saved before (a double click, another digit, Undo): one correction
             path.unlink(missing_ok=True)
+        self.saved[key] = written
         return self.saved_count()
 
     def saved_count(self) -> int:
@@ -152,7 +161,7 @@ def correct_asked(logger: ImageFolderLogger, shown: Shown, asked, lang: str = EN
     shows, "id": n}: {"id": n, "text": what `correct` says}. Only the drawing the page shows is
     saved: while a newer one is on its way (an upload still in the queue), nothing is."""
     asked = asked if isinstance(asked, dict) else {}
-    if shown is not None and shown.image is not None and asked.get("drawing") != shown.key:
+    if shown is not None and shown.image is not None and not shown.test_digit and asked.get("drawing") != shown.key:
         said = text(lang, "feedback_not_saved", reason=text(lang, "feedback_drawing_changed"))
     else:
         said = correct(logger, shown, asked.get("digit"), lang)

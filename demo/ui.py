@@ -48,7 +48,7 @@ def mnist_examples() -> list[tuple[Image.Image, str]]:
     examples = []
     for d in sorted(first):
         picture = Image.fromarray(test.data[first[d]].numpy()).resize((112, 112), Image.Resampling.NEAREST)
-        picture.info[feedback.TEST_DIGIT] = True  # never saved as a correction
+        picture.info[events.TEST_DIGIT] = True  # never saved as a correction
         examples.append((picture, f"MNIST {d}"))
     return examples
 

@@ -72,3 +72,22 @@ def live(url: str, data: object = None, body: bytes | None = None, timeout: floa
             return Answer(response.status, "complete", json.load(response))
     except urllib.error.HTTPError as error:
         return Answer(error.code, None, error.read().decode(errors="replace"))
+
+
+def queued(url: str, dependency: dict, data: list, session: str, event_data: object = None, language: str = "en",
+           timeout: float = 120) -> dict:
+    """An event through Gradio's queue as the page sends one, named by its `dependency` in the app's
+    /config (a custom event of a gr.HTML carries `event_data`): POST /gradio_api/queue/join, then
+    the session's messages from /gradio_api/queue/data. Returns the last "process_completed"
+    message ({"success", "output"}); an AssertionError when the join is refused or none came."""
+    join = urllib.request.Request(f"{url}gradio_api/queue/join", headers={"Content-Type": "application/json", "Accept-Language": language},
+                                  data=json.dumps({"data": data, "event_data": event_data, "fn_index": dependency["id"],
+                                                   "trigger_id": dependency["targets"][0][0], "session_hash": session}).encode())
+    with urllib.request.urlopen(join, timeout=timeout) as response:
+        assert response.status == 200
+    with urllib.request.urlopen(f"{url}gradio_api/queue/data?session_hash={session}", timeout=timeout) as response:
+        lines = response.read().decode().splitlines()
+    messages = [json.loads(line[6:]) for line in lines if line.startswith("data: ") and line[6:] != "null"]
+    done = [message for message in messages if message.get("msg") == "process_completed"]
+    assert done, messages
+    return done[-1]

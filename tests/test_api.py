@@ -151,13 +151,9 @@ def test_stroke_and_the_explorers_inspect_answer_hostile_raw_http(app_url):
         requests = [{"model": "LSTM", "unit": 10**12}, {"model": {"$gt": 1}, "unit": 1}, {"unit": -5}, "unit",
                     None, [1, 2], {"model": "LSTM", "unit": 3}]  # the last is fine, but nothing is drawn
         for asked in requests:
-            join = http.post("gradio_api/queue/join", json={"data": [None], "event_data": asked, "fn_index": inspect["id"],
-                                                           "trigger_id": inspect["targets"][0][0], "session_hash": session})
-            assert join.status_code == 200, join.text
-            done = [m for m in sse_result(http.get("gradio_api/queue/data", params={"session_hash": session}).text)
-                    if m.get("msg") == "process_completed"]
-            assert done and done[-1]["success"], done
-            assert done[-1]["output"]["data"][0].get("props", {}).get("steps") is None  # Gradio drops None props
+            done = raw.queued(app_url, inspect, [None], session, event_data=asked)
+            assert done["success"], done
+            assert done["output"]["data"][0].get("props", {}).get("steps") is None  # Gradio drops None props
         # The page's radio sends one of its choices. Gradio refuses any other value but null, which it
         # lets through: the app answers that too.
         for value in (canvas_value(7), None):

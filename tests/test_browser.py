@@ -506,6 +506,7 @@ def test_phone_touch_drawing_shows_the_answer_under_the_canvas(browser, app_url)
     status = page.locator("#status").bounding_box()
     tools = page.locator(".ink .tools").bounding_box()
     assert page.evaluate("() => window.scrollY") == 0  # as the page opened: nobody scrolled
+    assert page.locator("#explorer .correction").count() == 0  # saving is off unless the host turns it on
     assert tools["y"] + tools["height"] <= status["y"] < tools["y"] + tools["height"] + 60  # nothing in between
     assert canvas["y"] >= 0 and status["y"] + status["height"] <= 844, "the answer is below the fold"
     # a unit's step: its table is wider than the phone, and scrolls sideways to its last column
@@ -598,16 +599,17 @@ def test_an_uploaded_image_is_read_with_no_error_on_the_page(browser, app_url, t
 
 def test_the_correction_sits_under_the_answer_and_saves_the_drawing_shown(browser, tmp_path):
     """With saving on, "That's wrong, it's a __" is right under the status line: a digit's button
-    saves the drawing on screen as that digit, once however often it is clicked, and a new drawing
-    clears what was said of the last one."""
+    saves the drawing on screen as that digit, once however often it is clicked. While the pen is
+    down it is off; a new drawing clears what was said of the last one, and an answer about the
+    last one that comes late is not shown under the new one."""
     where = tmp_path / "feedback"
     with local_app(env={feedback.FOLDER_VARIABLE: str(where)}) as (url, _):
         page = browser.new_page(viewport={"width": 1300, "height": 1400})
-        Session(page, url)
+        session = Session(page, url)
         said = page.locator("#explorer .correction .said")
         four = page.get_by_role("button", name="Save as 4")
         expect(four).to_be_disabled()  # nothing drawn yet
-        expect(page.locator("#explorer .correction")).to_contain_text("Corrections are saved on this server")
+        expect(page.locator("#explorer .correction")).to_contain_text("saves your drawing on this server")
         draw(page, 7)
         read_digit(page, "LSTM", 7)
         status, box = (page.locator(selector).bounding_box() for selector in ("#status", "#explorer .correction"))
@@ -615,20 +617,55 @@ def test_the_correction_sits_under_the_answer_and_saves_the_drawing_shown(browse
         four.click()
         expect(said).to_contain_text("Saved as the digit 4", timeout=30_000)
         [first] = where.rglob("*.json")
+        assert json.loads(first.read_text())["strokes"] == session.strokes["strokes"]  # the drawing on screen
         four.click()  # again, the same drawing: its correction is replaced, not doubled
         deadline = time.monotonic() + 30
         while first.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not first.exists() and [path.parent.name for path in where.rglob("*.json")] == ["4"]
+
+        # A click whose request is held on its way while the person draws a 1: its late answer is
+        # not shown under the 1, and the server, which reads the 1 by then, saves nothing.
+        held = []
+        page.route("**/gradio_api/queue/join*", lambda route: held.append(route))
+        page.get_by_role("button", name="Save as 2").click()
+        expect(said).to_have_text("Saving…")
         clear(page)
-        draw(page, 1)
+        canvas = page.locator("#draw .ink canvas").bounding_box()
+        scale = canvas["width"] / SIZE
+        [(x0, y0), *rest] = canvas_strokes(1, SIZE)[0]
+        page.mouse.move(canvas["x"] + x0 * scale, canvas["y"] + y0 * scale)
+        page.mouse.down()
+        for x, y in rest:
+            page.mouse.move(canvas["x"] + x * scale, canvas["y"] + y * scale, steps=3)
+            page.wait_for_timeout(60)  # the canvas sends the stroke in progress every 100 ms
+        page.wait_for_function("() => document.querySelector('#status').innerText.includes('while you draw')")
+        expect(four).to_be_disabled()  # the pen is down: the light reading has no drawing to save
+        page.mouse.up()
         read_digit(page, "LSTM", 1)
-        expect(said).to_have_text("", timeout=30_000)
+        with page.expect_response(lambda response: "/queue/data" in response.url) as answer:
+            held[0].continue_()
+        answer.value.finished()
+        page.unroute("**/gradio_api/queue/join*")
+        page.wait_for_timeout(200)
+        expect(said).to_have_text("")
+        assert [path.parent.name for path in where.rglob("*.json")] == ["4"]
         page.get_by_role("button", name="Save as 1").click()
         expect(said).to_contain_text("Saved as the digit 1", timeout=30_000)
         assert sorted(path.parent.name for path in where.rglob("*.json")) == ["1", "4"]
         assert serious_axe_violations(page) == []
         page.close()
+
+        # On a phone the answer still comes right under the canvas, and the buttons under the answer.
+        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        phone = context.new_page()
+        Session(phone, url)
+        touch_draw(phone, 7)
+        read_digit(phone, "LSTM", 7)
+        tools, status, box = (phone.locator(selector).bounding_box() for selector in (".ink .tools", "#status", "#explorer .correction"))
+        assert tools["y"] + tools["height"] <= status["y"] < tools["y"] + tools["height"] + 60
+        assert status["y"] + status["height"] <= box["y"] <= status["y"] + status["height"] + 12 and box["y"] < 844
+        context.close()
 
 
 def test_a_page_older_than_the_servers_payload_asks_for_a_reload(browser, app_url):

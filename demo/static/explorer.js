@@ -197,12 +197,16 @@ function correct(digit) {
   correction.said.textContent = T.feedback_saving;
   trigger('correct', {digit: digit, drawing: correction.drawing, id: correction.asked});
 }
-// Only a drawing read in full can be saved; a new drawing clears what was said of the last one.
+// Only a drawing read in full can be saved (not an MNIST test digit, which has no key). Another
+// drawing on screen, or none, clears what was said of the last one, and its answer still on its
+// way is not shown under the new one.
 function paintCorrection(readings) {
   const drawing = readings.length && readings.every((reading) => reading.full) ? element.explorerValue.drawing : null;
   for (const button of correction.buttons) button.disabled = !drawing;
-  if (drawing && drawing !== correction.drawing) correction.said.textContent = '';
-  if (drawing) correction.drawing = drawing;
+  if (drawing === correction.drawing) return;
+  correction.drawing = drawing;
+  correction.asked += 1;
+  correction.said.textContent = '';
 }
 
 // ---- per model: input, answer lines, the cursor row's table, one heatmap per direction
