@@ -17,7 +17,34 @@ def pen_line(draw: ImageDraw.ImageDraw, points: list[tuple[float, float]], width
     """A polyline with round joints, without its caps. PIL draws each segment, and the joint at
     each point, from that point and its two neighbours alone: the line through points[k - 2:]
     adds to the line through points[:k] exactly what the whole line would have."""
-    draw.line(points, fill=ink, width=max(1, round(width)), joint="curve")
+    width = max(1, round(width))
+    right, bottom = draw.im.size
+    if width == 1 and not all(-1 <= x <= right and -1 <= y <= bottom for x, y in points):
+        # PIL steps along a 1-pixel line pixel by pixel, off the image too: a segment a million
+        # pixels long took 2 ms. (Wider lines are filled polygons, clipped to the image.)
+        for segment in zip(points, points[1:]):
+            seen = within(*segment, right, bottom)
+            if seen:
+                draw.line(seen, fill=ink, width=1)
+        return
+    draw.line(points, fill=ink, width=width, joint="curve")
+
+
+def within(start, end, right: float, bottom: float) -> list[tuple[float, float]] | None:
+    """The part of the segment from `start` to `end` inside [-1, right] x [-1, bottom] (Liang and
+    Barsky's clipping), or None when none of it is."""
+    (x0, y0), (x1, y1) = start, end
+    dx, dy = x1 - x0, y1 - y0
+    first, last = 0.0, 1.0
+    for towards, room in ((-dx, x0 + 1), (dx, right - x0), (-dy, y0 + 1), (dy, bottom - y0)):
+        if towards == 0:
+            if room < 0:  # parallel to this edge and outside it
+                return None
+        elif towards < 0:
+            first = max(first, room / towards)
+        else:
+            last = min(last, room / towards)
+    return [(x0 + first * dx, y0 + first * dy), (x0 + last * dx, y0 + last * dy)] if first <= last else None
 
 
 def pen_tip(draw: ImageDraw.ImageDraw, point: tuple[float, float], width: float, ink) -> None:

@@ -282,6 +282,28 @@ def test_strokes_image_redraws_the_strokes():
     assert strokes_image({"strokes": [[5000, 5000, 6000, 6000]]}) is not None  # off-canvas: drawn, nothing visible
 
 
+def test_a_one_pixel_brush_far_off_the_canvas_is_drawn_on_the_canvas_only(monkeypatch):
+    """PIL steps along a 1-pixel line pixel by pixel, off the image too: 2,500 segments a million
+    pixels long would take seconds. They are cut to the canvas before they are drawn."""
+    lengths = []
+    line = ImageDraw.ImageDraw.line
+
+    def measured(self, xy, fill=None, width=0, joint=None):
+        if width == 1:
+            lengths.extend(np.hypot(*np.diff(np.asarray(xy, float), axis=0).T))
+        return line(self, xy, fill=fill, width=width, joint=joint)
+
+    monkeypatch.setattr(ImageDraw.ImageDraw, "line", measured)
+    far = {**EMPTY, "brush": 1, "strokes": [[-1e6, -1e6, 1e6, 1e6] * 1250]}  # 2,500 points across the canvas and back
+    ink = np.asarray(strokes_image(far)) > 0
+    assert len(lengths) == 2499 and max(lengths) <= SIZE * 2**0.5 + 3  # each segment as far as the canvas shows it
+    assert np.array_equal(np.flatnonzero(ink), np.arange(SIZE) * (SIZE + 1))  # the diagonal, every pixel of it
+    # a drawing within the canvas is drawn as one line, as before
+    lengths.clear()
+    assert np.asarray(strokes_image({**EMPTY, "brush": 1, "strokes": [[10, 10, 200, 10, 200, 200]]})).sum() > 0
+    assert len(lengths) == 2
+
+
 def test_the_canvas_takes_values_up_to_its_bounds_and_refuses_past_them(reader):
     from tests.fuzz import over_bounds
 
