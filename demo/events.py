@@ -66,7 +66,7 @@ def prepare(source, value, lang: str = ENGLISH) -> tuple[torch.Tensor | None, st
         return None, text(lang, "could_not_read", source=text(lang, f"source_{source}"), error=value.reason)
     try:
         image = canvas_input(value) if source == "canvas" else image_input(value)
-    except (ValueError, OSError) as error:  # UnreadableImage is a ValueError
+    except (ValueError, OSError, MemoryError) as error:  # UnreadableImage is a ValueError; numpy says what it could not allocate
         return None, text(lang, "could_not_read", source=text(lang, f"source_{source}"), error=error)
     return (image, None) if image is not None else (None, nothing)
 

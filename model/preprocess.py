@@ -198,9 +198,12 @@ def _safe_erosion(ink: np.ndarray, most: int) -> int:
 
 
 def _max_pool(ink: np.ndarray, factor: int) -> np.ndarray:
-    height, width = -(-ink.shape[0] // factor) * factor, -(-ink.shape[1] // factor) * factor
-    padded = np.pad(ink, ((0, height - ink.shape[0]), (0, width - ink.shape[1])))
-    return padded.reshape(height // factor, factor, width // factor, factor).max((1, 3))
+    """The maximum of each factor x factor block, the last ones partial. Padded to whole blocks
+    instead, a picture 1 pixel high and 250,000 wide took 3.6 GB (a block is `factor` rows)."""
+    def starts(length: int) -> np.ndarray:
+        return np.arange(0, length, factor)
+
+    return np.maximum.reduceat(np.maximum.reduceat(ink, starts(ink.shape[0]), axis=0), starts(ink.shape[1]), axis=1)
 
 
 def normalise_stroke(ink: np.ndarray) -> np.ndarray:
