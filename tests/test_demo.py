@@ -465,6 +465,24 @@ def test_classify_answers_a_batch_in_json(reader):
     assert results[6] == {"digit": None, "nothing_drawn": False, "message": "x"}  # an unreadable request: a refused image's shape
 
 
+def test_a_picture_too_large_to_read_fails_only_its_own_request(reader, monkeypatch):
+    """numpy's MemoryError, reading a picture the bounds let through, is that request's message:
+    the others batched with it are answered."""
+    too_large = render(4)
+    read = events.to_mnist
+
+    def out_of_memory(image):
+        if image is too_large:
+            raise MemoryError("Unable to allocate 3.1 GiB for an array with shape (3125, 250000)")
+        return read(image)
+
+    monkeypatch.setattr(events, "to_mnist", out_of_memory)
+    results = events.classify(reader, [render(7), too_large, render(0)], ["LSTM"] * 3)
+    assert [results[0]["digit"], results[2]["digit"]] == [7, 0]
+    assert results[1] == {"digit": None, "nothing_drawn": False, "message": "Could not read that image: Unable to allocate "
+                                                                            "3.1 GiB for an array with shape (3125, 250000)"}
+
+
 def test_an_answer_under_the_threshold_names_both_candidates():
     probabilities = np.array([0.01, 0.35, 0.02, 0.02, 0.02, 0.02, 0.02, 0.48, 0.03, 0.03])
     assert payload.candidates(probabilities, 0.5) == [7, 1]
