@@ -28,7 +28,12 @@ from model.data import INPUT_SUFFIX
 from model.preprocess import read_image, unit_scaled
 
 FOLDER_VARIABLE = "ROWSCAN_FEEDBACK_DIR"
-MAX_SAVED = 10_000  # drawings per folder: a public page cannot fill the host's disk
+# A public page cannot fill the host's disk: a folder takes this many drawings, or bytes, at most
+# (10,000 canvas drawings take about 0.2 GB), and an uploaded picture is saved scaled down to
+# LARGEST_SAVED px on its longer side (a 4096x4096 upload of noise was a 50 MB PNG).
+MAX_SAVED = 10_000
+MAX_SAVED_BYTES = 1_000_000_000
+LARGEST_SAVED = 560
 PNG_MODES = {"1", "L", "LA", "P", "I", "I;16", "I;16B", "RGB", "RGBA"}  # what PIL writes as PNG
 
 
@@ -67,8 +72,13 @@ def drawing_of(shown: Shown) -> tuple[Image.Image, list | None]:
             strokes.append(kept)
         return strokes_image(shown.drawing), strokes
     if isinstance(shown.drawing, (str, Path)):  # a file Gradio received as an upload
-        return read_image(shown.drawing), None
-    return (shown.drawing if isinstance(shown.drawing, Image.Image) else Image.fromarray(np.asarray(shown.drawing))), None
+        picture = read_image(shown.drawing)
+    else:
+        picture = shown.drawing if isinstance(shown.drawing, Image.Image) else Image.fromarray(np.asarray(shown.drawing))
+    if max(picture.size) > LARGEST_SAVED:  # the app's input is 28x28: a smaller copy reads the same
+        picture = picture.copy()
+        picture.thumbnail((LARGEST_SAVED, LARGEST_SAVED))
+    return picture, None
 
 
 def as_png(picture: Image.Image) -> bytes:
@@ -107,8 +117,8 @@ class ImageFolderLogger(gr.FlaggingCallback):
     def write(self, shown: Shown, digit: int) -> int:
         """flag's writing, under its lock."""
         key = shown.key
-        if key not in self.saved and self.saved_count() >= MAX_SAVED:  # a drawing saved again replaces its files
-            raise NotSaved("feedback_full", count=f"{MAX_SAVED:,}")
+        if key not in self.saved and (self.saved_count() >= MAX_SAVED or self.saved_bytes() >= MAX_SAVED_BYTES):
+            raise NotSaved("feedback_full", count=f"{MAX_SAVED:,}", gigabytes=MAX_SAVED_BYTES / 1e9)  # a drawing saved again replaces its files
         picture, strokes = drawing_of(shown)
         drawing = as_png(picture)  # before any file is made: a picture that cannot be written leaves none
         target = self.folder / str(digit)
@@ -141,6 +151,9 @@ class ImageFolderLogger(gr.FlaggingCallback):
 
     def saved_count(self) -> int:
         return sum(1 for _ in self.folder.glob(f"[0-9]/*{INPUT_SUFFIX}")) if self.folder.is_dir() else 0
+
+    def saved_bytes(self) -> int:
+        return sum(path.stat().st_size for path in self.folder.glob("[0-9]/*")) if self.folder.is_dir() else 0
 
 
 def correct(logger: ImageFolderLogger, shown: Shown, label, lang: str = ENGLISH) -> str:

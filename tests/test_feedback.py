@@ -187,6 +187,26 @@ def test_a_full_folder_takes_no_more(reader, logger, monkeypatch):
     assert [feedback.correct(logger, shown, "4")[:5] for shown in drawings] == ["Saved", "Saved", "Not s"]
     assert feedback.correct(logger, drawings[0], "9")[:5] == "Saved"  # a saved drawing's new digit replaces, adds nothing
     assert len(load_drawings(logger.folder)[1]) == 2
+    monkeypatch.setattr(feedback, "MAX_SAVED", 10)
+    monkeypatch.setattr(feedback, "MAX_SAVED_BYTES", logger.saved_bytes())  # full by its size now
+    assert feedback.correct(logger, drawings[2], "1") == ("Not saved: the feedback folder is full (at most 10 drawings "
+                                                          f"and {logger.saved_bytes() / 1e9:g} GB); nothing more is saved")
+
+
+def test_a_large_upload_is_saved_scaled_down(reader, logger, tmp_path):
+    """A 4096x4096 upload is saved at LARGEST_SAVED px on its longer side: one of noise around a 7
+    (a 50 MB PNG at full size) takes under 1 MB, and a clean one still reads as the same input."""
+    seven = render(7, Style(canvas=(4096, 4096), width=200)).convert("L")
+    noise = np.random.default_rng(0).normal(0, 20, (4096, 4096))
+    uploads = {"1": seven, "2": Image.fromarray(np.clip(np.asarray(seven) + noise, 0, 255).astype(np.uint8))}
+    for digit, picture in uploads.items():
+        picture.save(tmp_path / f"{digit}.png")
+        shown = events.draw(reader, "image", str(tmp_path / f"{digit}.png"), "LSTM")[0]
+        assert feedback.correct(logger, shown, digit).startswith("Saved")
+        [saved] = logger.folder.glob(f"{digit}/*[0-9]Z.png")
+        assert Image.open(saved).size == (feedback.LARGEST_SAVED,) * 2 and saved.stat().st_size < 1e6
+    images, labels = load_drawings(logger.folder)
+    assert labels.tolist() == [1, 2] and (images[0] - to_mnist(seven)).abs().max() < 0.05
 
 
 def test_the_save_event_over_raw_http_refuses_junk_and_speaks_the_pages_language(tmp_path):
