@@ -117,6 +117,8 @@ def build(reader: Reader) -> gr.Blocks:
 
         pick.select(pick_example, [mode], [shown, explorer], **quiet, **reads)
         mode.change(partial(events.switch, reader), [shown, mode], [shown, explorer], **quiet, **reads)
+        # The explorer asks again when a drawing comes back read for another mode than the radio's now.
+        explorer.reread(partial(events.switch, reader), [shown, mode], [shown, explorer], **quiet, **reads)
 
         def inspect(shown_now, asked: gr.EventData):
             return gr.update(steps=events.inspect(reader, shown_now, asked._data))

@@ -154,6 +154,18 @@ def test_stroke_and_the_explorers_inspect_answer_hostile_raw_http(app_url):
             done = raw.queued(app_url, inspect, [None], session, event_data=asked)
             assert done["success"], done
             assert done["output"]["data"][0].get("props", {}).get("steps") is None  # Gradio drops None props
+        # 'reread' (a drawing came back for another mode than the radio's): the radio's value is what
+        # counts, whatever the event's data; Gradio refuses a value the radio does not offer but null.
+        reread = next(d for d in config["dependencies"] if any(t[1] == "reread" for t in d["targets"]))
+        stroke = next(d for d in config["dependencies"] if d.get("api_name") == "stroke")
+        assert raw.queued(app_url, stroke, [canvas_value(7), "LSTM"], "rereader0001")["success"]
+        for mode in ("GRU", ["LSTM"]):
+            done = raw.queued(app_url, reread, [None, mode], "rereader0001", event_data={"mode": "LSTM"})
+            assert not done["success"] and "not in the list of choices" in done["output"]["error"], done
+        answer = raw.queued(app_url, reread, [None, None], "rereader0001", event_data="junk")["output"]["data"][1]
+        assert answer["readings"] == {} and answer["problem"].startswith("unknown mode"), answer
+        answer = raw.queued(app_url, reread, [None, "Both side by side"], "rereader0001", event_data=[1] * 1000)["output"]["data"][1]
+        assert {name: reading["digit"] for name, reading in answer["readings"].items()} == {"LSTM": 7, "BiLSTM": 7}
         # The page's radio sends one of its choices. Gradio refuses any other value but null, which it
         # lets through: the app answers that too.
         for value in (canvas_value(7), None):

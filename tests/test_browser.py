@@ -668,6 +668,40 @@ def test_the_correction_sits_under_the_answer_and_saves_the_drawing_shown(browse
         context.close()
 
 
+def test_a_model_chosen_while_an_upload_is_read_shows_that_upload(browser, app_url, tmp_path):
+    """A person uploads a 3 and, while it is read, chooses both models: the 3 comes back read by
+    the LSTM alone (the model it was sent with), and the page asks for it again as the radio says."""
+    page = browser.new_page(viewport={"width": 1300, "height": 1200})
+    Session(page, app_url)
+    draw(page, 7)
+    read_digit(page, "LSTM", 7)
+    held = []
+
+    def hold_the_upload(route):
+        body = json.loads(route.request.post_data or "{}")
+        value = (body.get("data") or [None])[0]
+        if not held and isinstance(value, dict) and "path" in value:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/gradio_api/queue/join*", hold_the_upload)
+    picture = tmp_path / "three.png"
+    render(3, Style(canvas=(400, 300), height=0.6, width=14)).save(picture)
+    page.get_by_role("tab", name="Upload").click()
+    page.locator("input[type=file]").set_input_files(picture)
+    deadline = time.monotonic() + 30
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    page.get_by_label("Both side by side", exact=True).check()
+    read_digit(page, "BiLSTM", 7)  # the mode switch reads the drawing the session holds: the 7
+    held[0].continue_()
+    page.wait_for_function("""() => { const text = document.querySelector('#status').innerText;
+        return text.includes('LSTM reads a 3') && text.includes('BiLSTM reads a 3'); }""", timeout=30_000)
+    page.unroute("**/gradio_api/queue/join*")
+    page.close()
+
+
 def test_a_page_older_than_the_servers_payload_asks_for_a_reload(browser, app_url):
     """A page left open across an upgrade that changed the payload's layout says so and draws
     nothing from numbers it would misread: here the stroke's end comes back with another layout."""

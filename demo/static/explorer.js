@@ -1,6 +1,7 @@
 // The explorer: draws a reading (demo/payload.py) in the browser. Moving the cursor (slider, Play,
 // keyboard), hovering and choosing a unit need no request; only a unit's exact step numbers do
-// (trigger('inspect') -> props.steps). Every text comes from props.texts, which holds each
+// (trigger('inspect') -> props.steps), besides a correction (trigger('correct')) and a drawing read
+// for another model than the one chosen meanwhile (trigger('reread')). Every text comes from props.texts, which holds each
 // language's (demo/locales): those of the language Gradio chose for the page, which it sets as <html lang>.
 const T = props.texts[document.documentElement.lang] || props.texts.en;
 const ROWS = 28;
@@ -930,6 +931,21 @@ async function show(value = props.value || {}) {
   if (view.unit && !view.steps && Object.values(view.readings).every((r) => r.full)) ask(view.unit.model, view.unit.unit);
   paintStatus();
   paint();
+  followMode(value);
+}
+
+// A drawing read while the person chose another model (an upload read for a second, then a click
+// on "Both") comes back for the model it was sent with: ask for it again as the radio says now.
+// Once per drawing and mode, so that no answer can make it ask again and again.
+let modeAsked = null;
+function followMode(value) {
+  const chosen = document.querySelector('#mode input:checked');
+  const names = Object.keys(value.readings || {});
+  if (!chosen || !names.length || !names.every((name) => value.readings[name].full) || value.mode === chosen.value) return;
+  const asked = value.readings[names[0]].image.bytes + ' ' + chosen.value;
+  if (asked === modeAsked) return;
+  modeAsked = asked;
+  trigger('reread', {});
 }
 
 watch('value', () => show());
