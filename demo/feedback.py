@@ -25,7 +25,7 @@ from demo.canvas import MAX_POINTS, strokes_image
 from demo.events import Shown, asked_id
 from demo.i18n import ENGLISH, text
 from model.data import INPUT_SUFFIX
-from model.preprocess import read_image, unit_scaled
+from model.preprocess import read_image, to_mnist, unit_scaled
 
 FOLDER_VARIABLE = "ROWSCAN_FEEDBACK_DIR"
 # A public page cannot fill the host's disk: a folder takes this many drawings, or bytes, at most
@@ -34,6 +34,10 @@ FOLDER_VARIABLE = "ROWSCAN_FEEDBACK_DIR"
 MAX_SAVED = 10_000
 MAX_SAVED_BYTES = 1_000_000_000
 LARGEST_SAVED = 560
+# Mean absolute difference of two inputs under which they are one digit: the page's MNIST examples
+# saved as WebP (as the page serves them) at quality 20 to 90 and read again came within 0.012 of
+# their own input; the project's sketches of digits, 0.05 at the nearest.
+TEST_DIGIT_DISTANCE = 0.025
 PNG_MODES = {"1", "L", "LA", "P", "I", "I;16", "I;16B", "RGB", "RGBA"}  # what PIL writes as PNG
 
 
@@ -97,8 +101,11 @@ class ImageFolderLogger(gr.FlaggingCallback):
     """Gradio's flagging interface, writing the ImageFolder layout above instead of a CSV:
     flag([shown], "7") saves what `shown` holds as a 7."""
 
-    def setup(self, components, flagging_dir: str | Path):
+    def setup(self, components, flagging_dir: str | Path, test_digits: list[Image.Image] = ()):
+        """`test_digits`: the MNIST test digits the page shows, refused also when one comes back as
+        an upload of its picture (its input then within TEST_DIGIT_DISTANCE of theirs)."""
         self.folder = Path(flagging_dir)
+        self.test_inputs = [to_mnist(picture) for picture in test_digits]
         self.saved: dict[str, list[Path]] = {}  # each input's (Shown.key) saved files, which saving it again replaces
         self.lock = threading.Lock()  # Gradio runs events in several threads: two clicks save one correction
 
@@ -109,7 +116,7 @@ class ImageFolderLogger(gr.FlaggingCallback):
         digit = digit_of(flag_option)
         if shown is None or shown.image is None:
             raise NotSaved("feedback_nothing_drawn")
-        if shown.test_digit:
+        if shown.test_digit or any((shown.image - known).abs().mean() < TEST_DIGIT_DISTANCE for known in self.test_inputs):
             raise NotSaved("feedback_test_digit")  # its label is known, and test digits stay out of training
         with self.lock:
             return self.write(shown, digit)

@@ -80,7 +80,8 @@ def build(reader: Reader) -> gr.Blocks:
                     with gr.Tab(page("tab_upload")):
                         upload = ImageFile(label=page("upload_label"), sources=["upload", "clipboard"])
                     with gr.Tab(page("tab_examples")):
-                        examples = gallery() + mnist_examples()
+                        test_digits = mnist_examples()
+                        examples = gallery() + test_digits
                         pick = gr.Gallery(examples, label=page("examples_label"), columns=4, height=380,
                                           object_fit="contain", allow_preview=False, interactive=False)
             with gr.Column(scale=3, min_width=320):
@@ -127,7 +128,7 @@ def build(reader: Reader) -> gr.Blocks:
 
         if corrections is not None:
             logger = feedback.ImageFolderLogger()
-            logger.setup([shown], corrections)
+            logger.setup([shown], corrections, [picture for picture, _ in test_digits])
 
             def correct(shown_now, asked: gr.EventData, request: gr.Request):
                 return gr.update(said=feedback.correct_asked(logger, shown_now, asked._data, language(request)))

@@ -167,6 +167,21 @@ def test_an_mnist_test_digit_is_not_saved_as_a_correction(reader, logger):
     assert value["drawing"] == shown.key and feedback.correct(logger, shown, "3").startswith("Saved")
 
 
+def test_an_mnist_example_uploaded_as_a_file_is_not_saved_either(reader, tmp_path):
+    """The page serves its examples as WebP: one saved and uploaded again reads as nearly the same
+    input, and is refused as a test digit; the project's sketches are not."""
+    logger = feedback.ImageFolderLogger()
+    examples = mnist_examples()
+    logger.setup([], tmp_path / "feedback", [picture for picture, _ in examples])
+    for index, (picture, _) in enumerate(examples):
+        picture.convert("RGB").save(tmp_path / f"{index}.webp", quality=50)
+        shown = events.draw(reader, "image", str(tmp_path / f"{index}.webp"), "LSTM")[0]
+        assert not shown.test_digit and feedback.correct(logger, shown, "3").startswith("Not saved: this is an MNIST test digit")
+    assert not (tmp_path / "feedback").exists()
+    for picture, _ in gallery():
+        assert feedback.correct(logger, events.draw(reader, "image", picture, "LSTM")[0], "3").startswith("Saved")
+
+
 @pytest.mark.parametrize("label", [None, "", "10", "-1", "7.0", "../7", "seven", True, 12, "٣"])
 def test_a_bad_label_is_refused_and_nothing_saved(reader, logger, label):
     shown = events.draw(reader, "canvas", canvas_value(2), "LSTM")[0]

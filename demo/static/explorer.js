@@ -1,8 +1,9 @@
 // The explorer: draws a reading (demo/payload.py) in the browser. Moving the cursor (slider, Play,
 // keyboard), hovering and choosing a unit need no request; only a unit's exact step numbers do
 // (trigger('inspect') -> props.steps), besides a correction (trigger('correct')) and a drawing read
-// for another model than the one chosen meanwhile (trigger('reread')). Every text comes from props.texts, which holds each
-// language's (demo/locales): those of the language Gradio chose for the page, which it sets as <html lang>.
+// for another model than the one chosen meanwhile (trigger('reread')). Every text comes from
+// props.texts, which holds each language's (demo/locales): those of the language Gradio chose for
+// the page, which it sets as <html lang>.
 const T = props.texts[document.documentElement.lang] || props.texts.en;
 const ROWS = 28;
 const LAST = ROWS - 1;
