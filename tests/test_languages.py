@@ -38,6 +38,8 @@ def test_a_chinese_browser_gets_the_page_in_chinese(browser, app_url):
     context, page = drawn_page(browser, app_url, "zh-CN", "认为这是")
     body = page.inner_text("body")
     assert len(CJK.findall(body)) >= 150
+    status = page.inner_text("#status")
+    assert "；从第" in status and not re.search(r"[;,(] ?[\u3400-\u9fff]", status), status  # Chinese punctuation too
     for english in ("Draw a digit", "Row (timestep)", "How to read", "Hidden state", "About the", "reads a",
                     "Undo", "trained on", "__i18n__"):
         assert english not in body, english

@@ -819,11 +819,11 @@ function paintStatus() {
                                            percent: percent(reading.probabilities[LAST][reading.digit])})}, line);
     let rest = '';
     if (reading.candidates.length > 1) {  // under the model's validation-chosen threshold
-      rest += ', ' + format(T.unsure, {first: reading.candidates[0], second: reading.candidates[1]});
+      rest += format(T.unsure, {first: reading.candidates[0], second: reading.candidates[1]});
     }
-    rest += '; ' + format(T.first_led, {row: reading.first_led});
-    if (reading.led_for_good !== reading.first_led) rest += '; ' + format(T.led_for_good, {row: reading.led_for_good});
-    if (!reading.full) rest += ' (' + T.while_drawing + ')';
+    rest += format(T.first_led, {row: reading.first_led});  // each text brings its language's punctuation
+    if (reading.led_for_good !== reading.first_led) rest += format(T.led_for_good, {row: reading.led_for_good});
+    if (!reading.full) rest += T.while_drawing;
     line.append(rest);
   }
 }
