@@ -29,15 +29,19 @@ from model.preprocess import read_image, to_mnist, unit_scaled
 
 FOLDER_VARIABLE = "ROWSCAN_FEEDBACK_DIR"
 # A public page cannot fill the host's disk: a folder takes this many drawings, or bytes, at most
-# (10,000 canvas drawings take about 0.2 GB), and an uploaded picture is saved scaled down to
-# LARGEST_SAVED px on its longer side (a 4096x4096 upload of noise was a 50 MB PNG).
+# (10,000 canvas drawings take about 0.2 GB). An uploaded picture is saved scaled down to
+# LARGEST_SAVED px on its longer side when the smaller one still reads as its input, within
+# SAME_INPUT (a thin pen on a huge picture may not); whole otherwise, up to MAX_PICTURE_BYTES as a
+# PNG (a 4096x4096 upload of noise, which reads otherwise at 560 px, was a 50 MB PNG).
 MAX_SAVED = 10_000
 MAX_SAVED_BYTES = 1_000_000_000
 LARGEST_SAVED = 560
-# Mean absolute difference of two inputs under which they are one digit: the page's MNIST examples
-# saved as WebP (as the page serves them) at quality 20 to 90 and read again came within 0.012 of
-# their own input; the project's sketches of digits, 0.05 at the nearest.
-TEST_DIGIT_DISTANCE = 0.025
+SAME_INPUT = 0.02
+MAX_PICTURE_BYTES = 8_000_000
+# Mean absolute difference of two inputs under which an upload is one of the page's MNIST examples:
+# those saved as WebP (as the page serves them) at quality 20 to 90 and read again came within
+# 0.012 of their own input; of 5,000 MNIST training digits, none within 0.015 of an example.
+TEST_DIGIT_DISTANCE = 0.015
 PNG_MODES = {"1", "L", "LA", "P", "I", "I;16", "I;16B", "RGB", "RGBA"}  # what PIL writes as PNG
 
 
@@ -79,9 +83,12 @@ def drawing_of(shown: Shown) -> tuple[Image.Image, list | None]:
         picture = read_image(shown.drawing)
     else:
         picture = shown.drawing if isinstance(shown.drawing, Image.Image) else Image.fromarray(np.asarray(shown.drawing))
-    if max(picture.size) > LARGEST_SAVED:  # the app's input is 28x28: a smaller copy reads the same
-        picture = picture.copy()
-        picture.thumbnail((LARGEST_SAVED, LARGEST_SAVED))
+    if max(picture.size) > LARGEST_SAVED:  # the app's input is 28x28: a smaller copy mostly reads the same
+        smaller = picture.copy()
+        smaller.thumbnail((LARGEST_SAVED, LARGEST_SAVED))
+        read = to_mnist(smaller)
+        if read is not None and (read - shown.image).abs().mean() < SAME_INPUT:
+            picture = smaller
     return picture, None
 
 
@@ -106,6 +113,7 @@ class ImageFolderLogger(gr.FlaggingCallback):
         an upload of its picture (its input then within TEST_DIGIT_DISTANCE of theirs)."""
         self.folder = Path(flagging_dir)
         self.test_inputs = [to_mnist(picture) for picture in test_digits]
+        self.held: tuple[int, int] | None = None  # (drawings, bytes) in the folder: counted at the first save, then kept
         self.saved: dict[str, list[Path]] = {}  # each input's (Shown.key) saved files, which saving it again replaces
         self.lock = threading.Lock()  # Gradio runs events in several threads: two clicks save one correction
 
@@ -116,7 +124,8 @@ class ImageFolderLogger(gr.FlaggingCallback):
         digit = digit_of(flag_option)
         if shown is None or shown.image is None:
             raise NotSaved("feedback_nothing_drawn")
-        if shown.test_digit or any((shown.image - known).abs().mean() < TEST_DIGIT_DISTANCE for known in self.test_inputs):
+        if shown.test_digit or shown.source == "image" and any(
+                (shown.image - known).abs().mean() < TEST_DIGIT_DISTANCE for known in self.test_inputs):
             raise NotSaved("feedback_test_digit")  # its label is known, and test digits stay out of training
         with self.lock:
             return self.write(shown, digit)
@@ -124,10 +133,13 @@ class ImageFolderLogger(gr.FlaggingCallback):
     def write(self, shown: Shown, digit: int) -> int:
         """flag's writing, under its lock."""
         key = shown.key
-        if key not in self.saved and (self.saved_count() >= MAX_SAVED or self.saved_bytes() >= MAX_SAVED_BYTES):
-            raise NotSaved("feedback_full", count=f"{MAX_SAVED:,}", gigabytes=MAX_SAVED_BYTES / 1e9)  # a drawing saved again replaces its files
+        count, size = self.holding()
+        if key not in self.saved and (count >= MAX_SAVED or size >= MAX_SAVED_BYTES):  # a drawing saved again replaces its files
+            raise NotSaved("feedback_full", count=f"{MAX_SAVED:,}", gigabytes=MAX_SAVED_BYTES / 1e9)
         picture, strokes = drawing_of(shown)
         drawing = as_png(picture)  # before any file is made: a picture that cannot be written leaves none
+        if len(drawing) > MAX_PICTURE_BYTES:
+            raise NotSaved("feedback_too_large", megabytes=MAX_PICTURE_BYTES / 1e6)
         target = self.folder / str(digit)
         target.mkdir(parents=True, exist_ok=True)
         stem = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
@@ -151,16 +163,21 @@ class ImageFolderLogger(gr.FlaggingCallback):
             for path in written:
                 path.unlink(missing_ok=True)
             raise
-        for path in self.saved.pop(key, []):  # the same input saved before (a double click, another digit, Undo): one correction
+        replaced = self.saved.pop(key, [])  # the same input saved before (a double click, another digit, Undo): one correction
+        size += sum(path.stat().st_size for path in written) - sum(path.stat().st_size for path in replaced if path.exists())
+        for path in replaced:
             path.unlink(missing_ok=True)
         self.saved[key] = written
-        return self.saved_count()
+        self.held = (count + (not replaced), size)
+        return self.held[0]
 
-    def saved_count(self) -> int:
-        return sum(1 for _ in self.folder.glob(f"[0-9]/*{INPUT_SUFFIX}")) if self.folder.is_dir() else 0
-
-    def saved_bytes(self) -> int:
-        return sum(path.stat().st_size for path in self.folder.glob("[0-9]/*")) if self.folder.is_dir() else 0
+    def holding(self) -> tuple[int, int]:
+        """(drawings, bytes) in the folder: counted at the first save, then kept as corrections come
+        and go (a count of 30,000 files at every save took 0.2 s)."""
+        if self.held is None:
+            files = list(self.folder.glob("[0-9]/*")) if self.folder.is_dir() else []
+            self.held = (sum(path.name.endswith(INPUT_SUFFIX) for path in files), sum(path.stat().st_size for path in files))
+        return self.held
 
 
 def correct(logger: ImageFolderLogger, shown: Shown, label, lang: str = ENGLISH) -> str:

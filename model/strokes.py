@@ -19,11 +19,18 @@ def pen_line(draw: ImageDraw.ImageDraw, points: list[tuple[float, float]], width
     adds to the line through points[:k] exactly what the whole line would have."""
     width = max(1, round(width))
     right, bottom = draw.im.size
-    if width == 1 and not all(-1 <= x <= right and -1 <= y <= bottom for x, y in points):
+    reach = right + bottom
+
+    def near(point) -> bool:
+        return -reach <= point[0] <= right + reach and -reach <= point[1] <= bottom + reach
+
+    if width == 1 and not all(map(near, points)):
         # PIL steps along a 1-pixel line pixel by pixel, off the image too: a segment a million
-        # pixels long took 2 ms. (Wider lines are filled polygons, clipped to the image.)
+        # pixels long took 2 ms. A segment that reaches that far is cut to the image first (which
+        # may move its pixels by one); the others are drawn as they are. (Wider lines are filled
+        # polygons, clipped to the image.)
         for segment in zip(points, points[1:]):
-            seen = within(*segment, right, bottom)
+            seen = segment if all(map(near, segment)) else within(*segment, right, bottom)
             if seen:
                 draw.line(seen, fill=ink, width=1)
         return

@@ -31,7 +31,7 @@ from model.checkpoint import CheckpointError
 from model.network import GATE_NAMES, trace
 from model.preprocess import to_mnist
 from model.step import unit_steps
-from model.strokes import pen_line, pen_stroke
+from model.strokes import pen_line, pen_stroke, pen_tip
 
 
 @pytest.fixture(scope="module")
@@ -298,10 +298,14 @@ def test_a_one_pixel_brush_far_off_the_canvas_is_drawn_on_the_canvas_only(monkey
     ink = np.asarray(strokes_image(far)) > 0
     assert len(lengths) == 2499 and max(lengths) <= SIZE * 2**0.5 + 3  # each segment as far as the canvas shows it
     assert np.array_equal(np.flatnonzero(ink), np.arange(SIZE) * (SIZE + 1))  # the diagonal, every pixel of it
-    # a drawing within the canvas is drawn as one line, as before
-    lengths.clear()
-    assert np.asarray(strokes_image({**EMPTY, "brush": 1, "strokes": [[10, 10, 200, 10, 200, 200]]})).sum() > 0
-    assert len(lengths) == 2
+    # a 1-pixel line that leaves the canvas no further than a canvas's size is drawn as PIL draws it
+    monkeypatch.setattr(ImageDraw.ImageDraw, "line", line)
+    strokes = [[182, 66, 91, 219, 173, 122, 135, 70, 245, 278, -300, -44, 245, 278]]
+    picture, points = Image.new("L", (SIZE, SIZE)), list(zip(strokes[0][::2], strokes[0][1::2]))
+    ImageDraw.Draw(picture).line(points, fill=255, width=1)
+    for end in (points[0], points[-1]):
+        pen_tip(ImageDraw.Draw(picture), end, 1, 255)
+    assert np.array_equal(np.asarray(picture) > 0, np.asarray(strokes_image({**EMPTY, "brush": 1, "strokes": strokes})) > 0)
 
 
 def test_the_canvas_takes_values_up_to_its_bounds_and_refuses_past_them(reader):
@@ -338,9 +342,9 @@ def test_every_queued_event_that_runs_a_model_shares_one_limit(reader):
     triggers = {fn: {app.blocks[block].elem_id or type(app.blocks[block]).__name__ for block, _ in fn.targets}
                 for fn in app.fns.values()}
     shared = sorted(name for fn, names in triggers.items() if fn.concurrency_id == "model" for name in names)
-    # classify, example, upload, a unit's exact step, model; the canvas's event (a stroke's end) is
-    # not queued: it runs in the live channel's slots (the next test)
-    assert shared == ["Button", "Gallery", "ImageFile", "explorer", "mode"]
+    # classify, example, upload, a unit's exact step and a re-read (the explorer's), model; the canvas's
+    # event (a stroke's end) is not queued: it runs in the live channel's slots (the next test)
+    assert shared == ["Button", "Gallery", "ImageFile", "explorer", "explorer", "mode"]
     assert all(fn.concurrency_limit == MODEL_SLOTS for fn in app.fns.values() if fn.concurrency_id == "model")
     assert MODEL_SLOTS == len(os.sched_getaffinity(0))
     assert [names for fn, names in triggers.items() if not fn.queue] == [{"draw"}]  # "draw": the canvas

@@ -12,6 +12,7 @@ from PIL import Image
 from benchmarks.app_speed import canvas_value
 from benchmarks.local_app import local_app
 from demo import events, feedback
+from demo.canvas import strokes_image
 from demo.inference import Reader
 from demo.sketches import Style, gallery, render
 from demo.ui import mnist_examples
@@ -113,6 +114,9 @@ def test_saving_a_drawing_again_replaces_its_correction(reader, logger):
     again = events.draw(reader, "canvas", canvas_value(7), "LSTM")[0]
     assert again is not shown and logger.flag([again], "3") == 2
     assert sorted(path.split("/")[0] for path in files(logger.folder)) == ["3"] * 3 + ["9"] * 3
+    recounted = feedback.ImageFolderLogger()  # the folder counted afresh, as at a server's start
+    recounted.setup([], logger.folder)
+    assert logger.holding() == recounted.holding() == (2, sum(path.stat().st_size for path in logger.folder.rglob("*.*")))
 
 
 def test_uploads_and_examples_are_saved_as_pictures_without_strokes(reader, logger, tmp_path):
@@ -180,6 +184,11 @@ def test_an_mnist_example_uploaded_as_a_file_is_not_saved_either(reader, tmp_pat
     assert not (tmp_path / "feedback").exists()
     for picture, _ in gallery():
         assert feedback.correct(logger, events.draw(reader, "image", picture, "LSTM")[0], "3").startswith("Saved")
+    # Only uploads are compared: a drawing on the canvas is a person's, however close to an example
+    # (here one as close as can be: the example is that very drawing).
+    one = canvas_value(1)
+    logger.setup([], tmp_path / "feedback", [strokes_image(one)])
+    assert feedback.correct(logger, events.draw(reader, "canvas", one, "LSTM")[0], "1").startswith("Saved")
 
 
 @pytest.mark.parametrize("label", [None, "", "10", "-1", "7.0", "../7", "seven", True, 12, "٣"])
@@ -203,25 +212,39 @@ def test_a_full_folder_takes_no_more(reader, logger, monkeypatch):
     assert feedback.correct(logger, drawings[0], "9")[:5] == "Saved"  # a saved drawing's new digit replaces, adds nothing
     assert len(load_drawings(logger.folder)[1]) == 2
     monkeypatch.setattr(feedback, "MAX_SAVED", 10)
-    monkeypatch.setattr(feedback, "MAX_SAVED_BYTES", logger.saved_bytes())  # full by its size now
+    monkeypatch.setattr(feedback, "MAX_SAVED_BYTES", logger.holding()[1])  # full by its size now
     assert feedback.correct(logger, drawings[2], "1") == ("Not saved: the feedback folder is full (at most 10 drawings "
-                                                          f"and {logger.saved_bytes() / 1e9:g} GB); nothing more is saved")
+                                                          f"and {logger.holding()[1] / 1e9:g} GB); nothing more is saved")
 
 
-def test_a_large_upload_is_saved_scaled_down(reader, logger, tmp_path):
-    """A 4096x4096 upload is saved at LARGEST_SAVED px on its longer side: one of noise around a 7
-    (a 50 MB PNG at full size) takes under 1 MB, and a clean one still reads as the same input."""
+def test_a_large_upload_is_saved_scaled_down_when_that_reads_the_same(reader, logger, tmp_path):
+    """A 4096x4096 upload of a 7 is saved at LARGEST_SAVED px on its longer side and reads back as
+    the same input. One of noise around the 7 reads otherwise at 560 px, and whole it would be a
+    50 MB PNG: it is refused. A 2-px 7 on a picture 16,384 px wide, which at 560 px would read as
+    nothing, is kept whole."""
     seven = render(7, Style(canvas=(4096, 4096), width=200)).convert("L")
+    seven.save(tmp_path / "seven.png")
+    shown = events.draw(reader, "image", str(tmp_path / "seven.png"), "LSTM")[0]
+    assert feedback.correct(logger, shown, "1").startswith("Saved")
+    [saved] = logger.folder.glob("1/*[0-9]Z.png")
+    assert Image.open(saved).size == (feedback.LARGEST_SAVED,) * 2
+    assert (load_drawings(logger.folder)[0][0] - shown.image).abs().mean() < feedback.SAME_INPUT
+
     noise = np.random.default_rng(0).normal(0, 20, (4096, 4096))
-    uploads = {"1": seven, "2": Image.fromarray(np.clip(np.asarray(seven) + noise, 0, 255).astype(np.uint8))}
-    for digit, picture in uploads.items():
-        picture.save(tmp_path / f"{digit}.png")
-        shown = events.draw(reader, "image", str(tmp_path / f"{digit}.png"), "LSTM")[0]
-        assert feedback.correct(logger, shown, digit).startswith("Saved")
-        [saved] = logger.folder.glob(f"{digit}/*[0-9]Z.png")
-        assert Image.open(saved).size == (feedback.LARGEST_SAVED,) * 2 and saved.stat().st_size < 1e6
+    Image.fromarray(np.clip(np.asarray(seven) + noise, 0, 255).astype(np.uint8)).save(tmp_path / "noisy.png")
+    shown = events.draw(reader, "image", str(tmp_path / "noisy.png"), "LSTM")[0]
+    assert feedback.correct(logger, shown, "2") == ("Not saved: the picture is too large to keep (over 8 MB as a PNG): "
+                                                    "crop it to the digit and upload it again")
+
+    thin = Image.new("L", (16384, 1024), 255)
+    thin.paste(render(7, Style(canvas=(1024, 1024), width=2)).convert("L"), (8000, 0))
+    thin.save(tmp_path / "thin.png")
+    shown = events.draw(reader, "image", str(tmp_path / "thin.png"), "LSTM")[0]
+    assert feedback.correct(logger, shown, "3").startswith("Saved")
+    [saved] = logger.folder.glob("3/*[0-9]Z.png")
+    assert Image.open(saved).size == (16384, 1024)
     images, labels = load_drawings(logger.folder)
-    assert labels.tolist() == [1, 2] and (images[0] - to_mnist(seven)).abs().max() < 0.05
+    assert labels.tolist() == [1, 3] and (images[1] - shown.image).abs().max() < 1e-6
 
 
 def test_the_save_event_over_raw_http_refuses_junk_and_speaks_the_pages_language(tmp_path):

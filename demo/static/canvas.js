@@ -49,8 +49,10 @@ function finish() {
 }
 
 canvas.addEventListener('pointerdown', (event) => {
-  // A stroke that has drawn no line yet gives way: it was a palm that touched before the finger.
-  // So does a touch stroke when a pen comes down: the hand holding the pen rests on the screen.
+  // The hand holding a pen rests on the screen: a pen's stroke never gives way to a touch, and a
+  // touch stroke gives way to a pen. Otherwise a stroke that has drawn no line yet gives way: it
+  // was a palm that touched before the finger.
+  if (current && drawingType === 'pen' && event.pointerType === 'touch') return;
   if (current && current.length > 2 && !(event.pointerType === 'pen' && drawingType === 'touch')) return;
   drawingPointer = event.pointerId;
   drawingType = event.pointerType;

@@ -14,7 +14,7 @@ const SIGNED = {hidden: true, cell: true, candidate: true};
 
 const view = {readings: {}, kept: {}, cursor: LAST, quantity: 'hidden', sorted: true, timer: null,
               unit: null, steps: null, focus: {}, asked: 0};
-// Read by the tests and the benchmark: every paint, and the rows Play showed.
+// Read by the tests and the benchmark: every paint, the rows Play showed, the last correction's answer.
 let ink = '#000';  // the theme's text colour, read once per paint
 const probe = window.rowscanExplorer = {paints: 0, played: [], paintMs: [], view: view};
 
@@ -937,12 +937,14 @@ async function show(value = props.value || {}) {
 
 // A drawing read while the person chose another model (an upload read for a second, then a click
 // on "Both") comes back for the model it was sent with: ask for it again as the radio says now.
-// Once per drawing and mode, so that no answer can make it ask again and again.
+// Once per drawing and mode until an answer agrees with the radio, so that no answer can make it
+// ask again and again.
 let modeAsked = null;
 function followMode(value) {
   const chosen = document.querySelector('#mode input:checked');
   const names = Object.keys(value.readings || {});
-  if (!chosen || !names.length || !names.every((name) => value.readings[name].full) || value.mode === chosen.value) return;
+  if (!chosen || !names.length || !names.every((name) => value.readings[name].full)) return;
+  if (value.mode === chosen.value) { modeAsked = null; return; }
   const asked = value.readings[names[0]].image.bytes + ' ' + chosen.value;
   if (asked === modeAsked) return;
   modeAsked = asked;
@@ -954,6 +956,7 @@ watch('steps', () => {
   if (props.steps && props.steps.id === view.asked) { view.steps = props.steps; paint(); }
 });
 watch('said', () => {
+  probe.said = props.said;
   if (correction && props.said && props.said.id === correction.asked) correction.said.textContent = props.said.text;
 });
 // ---- the live channel: the canvas's strokes in progress, read through the app's route props.live
