@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from torchvision.datasets import MNIST
 
 from benchmarks.app_speed import canvas_value
 from benchmarks.local_app import local_app
@@ -16,7 +17,7 @@ from demo.canvas import strokes_image
 from demo.inference import Reader
 from demo.sketches import Style, gallery, render
 from demo.ui import mnist_examples
-from model.data import load_drawings
+from model.data import data_root, load_drawings
 from model.evaluate import evaluate_drawings
 from model.preprocess import to_mnist
 from tests import raw
@@ -184,6 +185,11 @@ def test_an_mnist_example_uploaded_as_a_file_is_not_saved_either(reader, tmp_pat
     assert not (tmp_path / "feedback").exists()
     for picture, _ in gallery():
         assert feedback.correct(logger, events.draw(reader, "image", picture, "LSTM")[0], "3").startswith("Saved")
+    # MNIST training digit 8970, shown at 112 px as the page shows its examples, comes within 0.0108
+    # of one on average (nearer than some WebP copies), but not pixel by pixel: a person's 1, saved.
+    near = Image.fromarray(MNIST(str(data_root()), train=True, download=False).data[8970].numpy())
+    near.resize((112, 112), Image.Resampling.NEAREST).save(tmp_path / "near.png")
+    assert feedback.correct(logger, events.draw(reader, "image", str(tmp_path / "near.png"), "LSTM")[0], "1").startswith("Saved")
     # Only uploads are compared: a drawing on the canvas is a person's, however close to an example
     # (here one as close as can be: the example is that very drawing).
     one = canvas_value(1)
@@ -217,24 +223,21 @@ def test_a_full_folder_takes_no_more(reader, logger, monkeypatch):
                                                           f"and {logger.holding()[1] / 1e9:g} GB); nothing more is saved")
 
 
-def test_a_large_upload_is_saved_scaled_down_when_that_reads_the_same(reader, logger, tmp_path):
-    """A 4096x4096 upload of a 7 is saved at LARGEST_SAVED px on its longer side and reads back as
-    the same input. One of noise around the 7 reads otherwise at 560 px, and whole it would be a
-    50 MB PNG: it is refused. A 2-px 7 on a picture 16,384 px wide, which at 560 px would read as
-    nothing, is kept whole."""
+def test_a_large_upload_is_saved_scaled_down_unless_that_reads_as_nothing(reader, logger, tmp_path, monkeypatch):
+    """A 4096x4096 upload is saved at LARGEST_SAVED px on its longer side: one of a 7 reads back as
+    nearly the same input, one of noise around it (a 50 MB PNG at full size) takes under 1 MB. A
+    2-px 7 on a picture 16,384 px wide, which at 560 px reads as nothing, is kept whole, up to
+    MAX_PICTURE_BYTES."""
     seven = render(7, Style(canvas=(4096, 4096), width=200)).convert("L")
-    seven.save(tmp_path / "seven.png")
-    shown = events.draw(reader, "image", str(tmp_path / "seven.png"), "LSTM")[0]
-    assert feedback.correct(logger, shown, "1").startswith("Saved")
-    [saved] = logger.folder.glob("1/*[0-9]Z.png")
-    assert Image.open(saved).size == (feedback.LARGEST_SAVED,) * 2
-    assert (load_drawings(logger.folder)[0][0] - shown.image).abs().mean() < feedback.SAME_INPUT
-
     noise = np.random.default_rng(0).normal(0, 20, (4096, 4096))
-    Image.fromarray(np.clip(np.asarray(seven) + noise, 0, 255).astype(np.uint8)).save(tmp_path / "noisy.png")
-    shown = events.draw(reader, "image", str(tmp_path / "noisy.png"), "LSTM")[0]
-    assert feedback.correct(logger, shown, "2") == ("Not saved: the picture is too large to keep (over 8 MB as a PNG): "
-                                                    "crop it to the digit and upload it again")
+    uploads = {"1": seven, "2": Image.fromarray(np.clip(np.asarray(seven) + noise, 0, 255).astype(np.uint8))}
+    for digit, picture in uploads.items():
+        picture.save(tmp_path / f"{digit}.png")
+        shown = events.draw(reader, "image", str(tmp_path / f"{digit}.png"), "LSTM")[0]
+        assert feedback.correct(logger, shown, digit).startswith("Saved")
+        [saved] = logger.folder.glob(f"{digit}/*[0-9]Z.png")
+        assert Image.open(saved).size == (feedback.LARGEST_SAVED,) * 2 and saved.stat().st_size < 1e6
+    assert (load_drawings(logger.folder)[0][0] - to_mnist(seven)).abs().max() < 0.05
 
     thin = Image.new("L", (16384, 1024), 255)
     thin.paste(render(7, Style(canvas=(1024, 1024), width=2)).convert("L"), (8000, 0))
@@ -244,7 +247,10 @@ def test_a_large_upload_is_saved_scaled_down_when_that_reads_the_same(reader, lo
     [saved] = logger.folder.glob("3/*[0-9]Z.png")
     assert Image.open(saved).size == (16384, 1024)
     images, labels = load_drawings(logger.folder)
-    assert labels.tolist() == [1, 3] and (images[1] - shown.image).abs().max() < 1e-6
+    assert labels.tolist() == [1, 2, 3] and (images[2] - shown.image).abs().max() < 1e-6
+    monkeypatch.setattr(feedback, "MAX_PICTURE_BYTES", saved.stat().st_size - 1)
+    assert feedback.correct(logger, shown, "4") == ("Not saved: the picture is too large to keep (over "
+                                                    f"{(saved.stat().st_size - 1) / 1e6:g} MB as a PNG): crop it to the digit and upload it again")
 
 
 def test_the_save_event_over_raw_http_refuses_junk_and_speaks_the_pages_language(tmp_path):
