@@ -25,7 +25,7 @@ def pen_line(draw: ImageDraw.ImageDraw, points: list[tuple[float, float]], width
         return -reach <= point[0] <= right + reach and -reach <= point[1] <= bottom + reach
 
     if width == 1 and not all(map(near, points)):
-        # PIL steps along a 1-pixel line pixel by pixel, off the image too: a segment a million
+        # PIL steps along a 1-pixel line pixel by pixel, off the image too: a segment 2.8 million
         # pixels long took 2 ms. A segment that reaches that far is cut to the image first (which
         # may move its pixels by one); the others are drawn as they are. (Wider lines are filled
         # polygons, clipped to the image.)
