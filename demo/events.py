@@ -97,8 +97,9 @@ class Shown:
 def explorer_value(reader: Reader, shown: Shown, mode: str, light: bool = False,
                    answered: dict[str, np.ndarray] | None = None) -> dict:
     """The explorer's payload: each shown model's reading (see demo.payload), or why there is none,
-    and "drawing", the Shown.key that a correction of it names (null for an MNIST test digit,
-    which is never saved). `answered` holds, by model, the light reading's answers after each row
+    and, for a full reading, "drawing": the Shown.key that a correction of it names (null for an
+    MNIST test digit, which is never saved; a stroke in progress is never saved, so the live
+    channel's light readings skip the hash). `answered` holds, by model, the light reading's answers after each row
     where the caller has them already (the live channel reads several users' asks in one call)."""
     value = {"layout": payload.LAYOUT, "mode": mode, "nothing_drawn": shown.image is None and shown.problem in NOTHING_DRAWN_ANY,
              "problem": shown.problem, "readings": {}}
@@ -106,7 +107,8 @@ def explorer_value(reader: Reader, shown: Shown, mode: str, light: bool = False,
         return {**value, "nothing_drawn": False, "problem": f"unknown mode: choose one of {', '.join(MODES)}"}
     if shown.image is None:
         return value
-    value["drawing"] = None if shown.test_digit else shown.key
+    if not light:
+        value["drawing"] = None if shown.test_digit else shown.key
     for name in MODES[mode]:
         if light:
             rows = (answered or {}).get(name)

@@ -218,6 +218,7 @@ def test_light_payload_during_a_stroke_has_the_answers_only(reader):
         np.testing.assert_allclose(light["readings"][name]["probabilities"], full["readings"][name]["probabilities"], atol=2e-4)
     assert len(json.dumps(light)) < 8_000
     assert light["layout"] == full["layout"] == payload.LAYOUT  # what the page checks before it decodes
+    assert "drawing" not in light and len(full["drawing"]) == 16  # a stroke in progress is never saved: no hash
     assert events.draw(reader, "image", drawing, "LSTM")[1] == {  # only the canvas has a pen
         "layout": payload.LAYOUT, "mode": "LSTM", "nothing_drawn": False, "problem": events.prepare("image", drawing)[1],
         "readings": {}}
