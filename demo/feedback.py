@@ -29,8 +29,8 @@ from model.preprocess import read_image, to_mnist, unit_scaled
 
 FOLDER_VARIABLE = "ROWSCAN_FEEDBACK_DIR"
 # A public page cannot fill the host's disk: a folder takes this many drawings, or bytes, at most
-# (10,000 canvas drawings take about 0.2 GB). An uploaded picture is saved scaled down to
-# LARGEST_SAVED px on its longer side (a 4096x4096 upload of noise was a 50 MB PNG), unless the
+# (a canvas drawing's correction took 1.7 KB). An uploaded picture is saved scaled down to
+# LARGEST_SAVED px on its longer side (4096x4096 of colour noise was a 50 MB PNG), unless the
 # smaller copy reads as nothing (a thin pen on a huge picture): then whole, up to MAX_PICTURE_BYTES.
 MAX_SAVED = 10_000
 MAX_SAVED_BYTES = 1_000_000_000

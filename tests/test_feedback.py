@@ -225,7 +225,7 @@ def test_a_full_folder_takes_no_more(reader, logger, monkeypatch):
 
 def test_a_large_upload_is_saved_scaled_down_unless_that_reads_as_nothing(reader, logger, tmp_path, monkeypatch):
     """A 4096x4096 upload is saved at LARGEST_SAVED px on its longer side: one of a 7 reads back as
-    nearly the same input, one of noise around it (a 50 MB PNG at full size) takes under 1 MB. A
+    nearly the same input, one of noise around it (8.8 MB as a PNG at full size) takes under 1 MB. A
     2-px 7 on a picture 16,384 px wide, which at 560 px reads as nothing, is kept whole, up to
     MAX_PICTURE_BYTES."""
     seven = render(7, Style(canvas=(4096, 4096), width=200)).convert("L")
