@@ -1,6 +1,7 @@
 """Speed of the app, printed (never asserted):
 
     python -m benchmarks.app_speed stroke [--calls 200]    server time and bytes of one canvas send, and of whole strokes
+    python -m benchmarks.app_speed stroke --against REV    a stroke's end here and in git revision REV, call by call
     python -m benchmarks.app_speed classify [--calls 200]  `classify` round trip through gradio_client
     python -m benchmarks.app_speed batching                16 `classify` requests at once, batched by Gradio
     python -m benchmarks.app_speed startup                 `python app.py` until it answers HTTP
@@ -15,12 +16,21 @@ every cut), though not the rest of the route's work (its thread, its look for fi
 outputs, the session's state); then the sum over a whole stroke's sends, as the page makes them (pen_ticks), each going on from
 the last one's drawing (demo.canvas.DrawingsInProgress), and, alternately, with each send drawn
 afresh.
+
+With --against, this checkout and revision REV (from `git archive`) each run in a process of their
+own (benchmarks/timed_draws.py), taking turns call by call on the same canvas values, so that both
+meet the same moments of a shared machine's noise; only the event function at a stroke's end is
+timed, the one figure every revision since before issue 9 can give alike.
 """
 
 import argparse
+import json
 import math
+import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -31,7 +41,7 @@ import gradio as gr
 from gradio.routes import ORJSONResponse
 from gradio_client import Client, handle_file
 
-from benchmarks.local_app import local_app
+from benchmarks.local_app import REPO, local_app
 from demo import canvas, events, live
 from demo.canvas import EMPTY, SEND_EVERY_MS, SIZE
 from demo.inference import Reader
@@ -154,6 +164,35 @@ def stroke(calls: int) -> None:
         print(f"{mode:17s} {'whole stroke':15s}: p50 {statistics.median(remembered):5.1f} ms, the sum over its "
               f"{sum(map(len, strokes)) / len(strokes):.1f} sends (every 100 ms while the pen moves, then its end); "
               f"{statistics.median(afresh):5.1f} ms with each send drawn afresh, alternately")
+
+
+def stroke_end_against(revision: str, calls: int) -> None:
+    """The event function at a stroke's end, p50 over `calls` values per model: this checkout
+    against `revision`, the two taking turns call by call."""
+    values = stroke_values()
+    with tempfile.TemporaryDirectory() as other:
+        archive = subprocess.run(["git", "archive", revision], cwd=REPO, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", other], input=archive, check=True)
+        workers = {name: subprocess.Popen([sys.executable, str(Path(__file__).with_name("timed_draws.py"))], cwd=tree,
+                                          env={**os.environ, "PYTHONPATH": str(tree)}, text=True,
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                   for name, tree in (("this checkout", REPO), (revision, Path(other)))}
+        try:
+            for mode in ("LSTM", "BiLSTM"):
+                times = {name: [] for name in workers}
+                for i in range(calls + 10):
+                    for name, worker in workers.items():
+                        worker.stdin.write(json.dumps({"mode": mode, "value": values[i % len(values)]}) + "\n")
+                        worker.stdin.flush()
+                        elapsed = float(worker.stdout.readline())
+                        if i >= 10:  # warm-up calls are not counted
+                            times[name].append(elapsed)
+                print(f"{mode:7s} stroke end, event function p50: " + ", ".join(
+                    f"{name} {statistics.median(found):5.1f} ms" for name, found in times.items()), flush=True)
+        finally:
+            for worker in workers.values():
+                worker.stdin.close()
+                worker.wait()
 
 
 def drawing_files(folder: Path) -> list[Path]:
@@ -291,8 +330,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=["stroke", "classify", "batching", "startup", "sessions", "channels"])
     parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--against", metavar="REV", help="stroke only: time a stroke's end here and in git revision REV, in turns")
     args = parser.parse_args()
-    if args.what in ("stroke", "classify", "sessions", "channels"):
+    if args.against:
+        if args.what != "stroke":
+            parser.error("--against goes with stroke only")
+        stroke_end_against(args.against, args.calls)
+    elif args.what in ("stroke", "classify", "sessions", "channels"):
         {"stroke": stroke, "classify": classify, "sessions": sessions, "channels": channels}[args.what](args.calls)
     else:
         {"batching": batching, "startup": startup}[args.what]()

@@ -71,8 +71,7 @@ class Reader:
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         if self.device.type == "cuda":
             # cuDNN runs an LSTM in TF32 unless told not to: on an H200 its states came out up to 6e-4
-            # off the CPU's, and the trace's cells, rebuilt from them, up to 7e-4 off cuDNN's own:
-            # the step panel shows 4 decimals.
+            # off the CPU's, and the step panel shows 4 decimals. The trace's top layer reads them.
             torch.backends.cudnn.allow_tf32 = False
         self.torch_threads_set = threading.local()
         self.one_torch_thread()

@@ -1,8 +1,8 @@
 """A recurrent classifier that reads a 28x28 image one pixel row per timestep, and its trace.
 
 The trace is what the app draws: every hidden state, cell state and gate of the top layer, and
-the class probabilities after each row, from nn.LSTM's own runs (fused by oneDNN or cuDNN), with
-the gates rebuilt from its weights.
+the class probabilities after each row. The layers below run as nn.LSTM (fused by oneDNN or
+cuDNN); the top layer runs step by step from the same weights, as nn.LSTM keeps its gates to itself.
 """
 
 import functools
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
 
 ROWS = 28  # timesteps: one per pixel row
 COLUMNS = 28  # features per timestep
@@ -124,130 +125,153 @@ def read(rnn: nn.RNNBase, sequences: torch.Tensor) -> torch.Tensor:
     return rnn(sequences.reshape(-1, *sequences.shape[-2:]))[0].view(*sequences.shape[:-1], rnn.hidden_size)
 
 
-def lstm_gates(rnn: nn.LSTM, layer: int, inputs: torch.Tensor, output: torch.Tensor,
-               lengths: torch.Tensor | None = None):
-    """Recompute an LSTM layer's four gates and cell states from its weights and its outputs.
+def upwards(lengths: torch.Tensor, rows: int) -> torch.Tensor:
+    """[n, k]: the row sequence n's backward direction reads k-th (its last row first); row 0 again
+    past its length. The same index maps that reading order back to rows."""
+    return (lengths[:, None] - 1 - torch.arange(rows, device=lengths.device)).clamp(min=0)
 
-    Every gate at step t depends only on the input at t and on h at the previous step of its
-    direction, both known from nn.LSTM's output, so the gates come out of matrix products; only
-    the cell state needs its 28-step elementwise recurrence, run for both directions at once.
-    With `lengths` (padded sequences, zero output beyond each length) the gates beyond each
-    length are zero, so the cells there stay zero and the backward direction starts from a zero
-    cell at each sequence's last row.
-    Returns gates (batch, rows, directions, 4, hidden) and cells (batch, rows, directions, hidden).
+
+def top_layer_input(model: RowClassifier, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(sequences, lengths): what the top layer reads, (sequences, rows, features), and how many rows
+    of each it reads.
+
+    A one-way model: each image whole. A model that also reads upwards: the image cut after each
+    row t, for all 28 t at once (cut t of image b at index b * rows + t, its rows past t unread).
+    Each direction of each lower layer reads the 28 cuts as one plain batch of 28-row sequences,
+    which nn.LSTM runs fused (oneDNN, cuDNN); a packed batch of the 28 lengths ran step by step and
+    cost more, though it read half the rows. The forward direction reads each cut from row 0 and
+    reads on past the cut, output that is never read; the backward direction is handed cut t's rows
+    upwards, t, t-1, ..., 0 (then row 0 again, dropped). While every cut reads the same rows (the
+    lowest layer's forward direction), each image is read once.
     """
-    batch, rows, _ = inputs.shape
-    hidden, directions = rnn.hidden_size, 2 if rnn.bidirectional else 1
-    h = output.view(batch, rows, directions, hidden)
-    # the state read before each step, in its direction's order: forward row t-1, backward row t+1
-    h_prev = h.new_zeros(h.shape)
-    h_prev[:, 1:, 0] = h[:, :-1, 0]
-    h_prev[:, :-1, 1:] = h[:, 1:, 1:]
-    # the (sequence, row) pairs within each length, flattened: padding has no gates to compute
-    within = torch.arange(batch * rows, device=h.device)
-    if lengths is not None:
-        within = within[(torch.arange(rows, device=h.device) < lengths[:, None].to(h.device)).flatten()]
-    x = inputs.reshape(batch * rows, -1).index_select(0, within)
-    h_prev = h_prev.view(batch * rows, directions, hidden).index_select(0, within)
-    pre = x.new_empty(len(within), directions, 4 * hidden)
-    for direction in range(directions):
-        weights = one_direction(rnn, layer, backward=direction == 1)
-        pre[:, direction] = torch.addmm(weights.bias_ih_l0 + weights.bias_hh_l0, x, weights.weight_ih_l0.T) \
-            .addmm_(h_prev[:, direction], weights.weight_hh_l0.T)
-    pre = pre.view(-1, directions, 4, hidden)
-    # the candidate gate as tanh(z) = 2 sigmoid(2z) - 1: one sigmoid for all four gates took 40% of the
-    # time of a sigmoid and a tanh on a CPU
-    pre[:, :, 2] *= 2
-    active = pre.sigmoid_()
-    active[:, :, 2].mul_(2).sub_(1)
-    gates = active.new_zeros(batch * rows, directions, 4, hidden).index_copy_(0, within, active)
-    gates = gates.view(batch, rows, directions, 4, hidden)
-    i, f, g, _ = gates.unbind(3)
-    written = i * g
-    if directions == 2:  # the backward direction's rows in its reading order, to run beside the forward's
-        f, written = (torch.stack([x[:, :, 0], x[:, :, 1].flip(1)], 2) for x in (f, written))
-    cells = torch.empty_like(written)
-    c = h.new_zeros(batch, directions, hidden)
-    for t in range(rows):
-        c = torch.addcmul(written[:, t], f[:, t], c, out=cells[:, t])
-    if directions == 2:
-        cells[:, :, 1] = cells[:, :, 1].flip(1)
-    return gates, cells
-
-
-def every_cut(model: RowClassifier, images: torch.Tensor):
-    """The model on each image cut after row t, for all 28 t at once.
-
-    Each direction of each layer reads the 28 cuts as one plain batch of 28-row sequences, which
-    nn.LSTM runs fused (oneDNN, cuDNN); a packed batch of the 28 lengths ran step by step and cost
-    more, though it read half the rows. The forward direction reads each cut from row 0 and reads
-    on past the cut, output that is dropped; the backward direction is handed cut t's rows upwards,
-    t, t-1, ..., 0 (then row 0 again, dropped). While every cut reads the same rows (the lowest
-    layer's forward direction, and every layer of a one-way model), each image is read once.
-
-    Returns the top layer's input (past each cut, values nothing uses) and output (zero past
-    each cut), (batch * cuts, rows, features) with cut t at index batch_index * rows + t,
-    the cut lengths, and the answer of each cut (batch, cuts, classes).
-    """
-    rnn, hidden = model.rnn, model.config.hidden_size
+    rnn = model.rnn
     batch, rows, _ = images.shape
+    if not rnn.bidirectional:
+        inputs = images
+        for layer in range(rnn.num_layers - 1):
+            inputs = read(one_direction(rnn, layer), inputs)
+        return inputs, torch.full((batch,), rows, device=images.device)
     cut = torch.arange(rows, device=images.device)
-    upwards = (cut[:, None] - cut).clamp(min=0)  # [t, k]: row t - k, read k-th in cut t; also [t, s]: where row s was read
+    order = upwards(cut + 1, rows)  # [t, k] for cut t; also [t, s]: where its row s was read
     inputs = images  # (batch, rows, features) while every cut reads the same rows, then (batch, cuts, rows, features)
-    for layer in range(model.config.num_layers):
+    for layer in range(rnn.num_layers - 1):
         output = read(one_direction(rnn, layer), inputs)
-        if rnn.bidirectional:
-            if inputs.dim() == 3:
-                inputs, output = (x[:, None].expand(batch, rows, *x.shape[1:]) for x in (inputs, output))
-            read_up = read(one_direction(rnn, layer, backward=True), inputs[:, cut[:, None], upwards])
-            output = torch.cat([output, read_up[:, cut[:, None], upwards]], -1)
-        top_input, inputs = inputs, output
-    if output.dim() == 3:  # a one-way model: every cut read the same rows
-        top_input, output = (x[:, None].expand(batch, rows, *x.shape[1:]) for x in (top_input, output))
-    output = output.masked_fill((cut > cut[:, None])[..., None], 0)  # [t, s]: row s is past cut t
-    final = [output[:, cut, cut, :hidden], *([output[:, :, 0, hidden:]] if rnn.bidirectional else [])]  # after row t; row 0
-    logits = model.head(torch.cat(final, -1))
-    return top_input.flatten(0, 1), output.flatten(0, 1), (cut + 1).repeat(batch), logits
+        if inputs.dim() == 3:
+            inputs, output = (x[:, None].expand(batch, rows, *x.shape[1:]) for x in (inputs, output))
+        read_up = read(one_direction(rnn, layer, backward=True), inputs[:, cut[:, None], order])
+        inputs = torch.cat([output, read_up[:, cut[:, None], order]], -1)
+    if inputs.dim() == 3:  # a one-layer model: its top layer reads the image in every cut
+        inputs = inputs[:, None].expand(batch, rows, *inputs.shape[1:])
+    return inputs.flatten(0, 1), (cut + 1).repeat(batch)
 
 
-def row_logits(model: RowClassifier, images: torch.Tensor, top_output: torch.Tensor | None = None) -> torch.Tensor:
+def top_layer_output(rnn: nn.RNNBase, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """The top layer's output on top_layer_input's sequences, (sequences, rows, directions * hidden),
+    zero past each length: each direction run fused by nn.LSTM/GRU/RNN, as in top_layer_input."""
+    rows = inputs.shape[1]
+    top = rnn.num_layers - 1
+    beyond = torch.arange(rows, device=inputs.device) >= lengths[:, None]
+    output = read(one_direction(rnn, top), inputs)
+    if rnn.bidirectional:
+        order = upwards(lengths, rows)[..., None]
+        read_up = read(one_direction(rnn, top, backward=True), inputs.gather(1, order.expand(-1, -1, inputs.shape[-1])))
+        output = torch.cat([output, read_up.gather(1, order.expand(-1, -1, rnn.hidden_size))], -1)
+    return output.masked_fill(beyond[..., None], 0)
+
+
+SIGMOID_FIRST = (0, 1, 3, 2)  # GATE_NAMES as (input, forget, output, candidate) and back: one sigmoid for three
+
+
+def lstm_top_layer(rnn: nn.LSTM, inputs: torch.Tensor, lengths: torch.Tensor):
+    """The top layer of an LSTM run step by step on top_layer_input's sequences, keeping what
+    nn.LSTM keeps to itself: the four gates and the cell state at every row, both directions at once.
+
+    Rebuilding them from nn.LSTM's output meant running the layer, then the products of every gate
+    and row once more; here each step is one batched product of the state before it, after one
+    product of the inputs of every step. torch's packing orders the (sequence, row) pairs to
+    read: longest sequence first, so the sequences still reading at step k are the first
+    batch_sizes[k] of those read at step k-1. The backward direction reads each sequence upwards.
+    Returns gates (sequences, rows, directions, 4, hidden) in GATE_NAMES order, cells and hidden
+    (sequences, rows, directions, hidden), zero past each length.
+    """
+    sequences, rows, features = inputs.shape
+    hidden, directions = rnn.hidden_size, 2 if rnn.bidirectional else 1
+    pairs = torch.arange(sequences * rows, device=inputs.device).view(sequences, rows)
+    packed = pack_padded_sequence(pairs, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    sequence, step = packed.data // rows, packed.data % rows
+    read_rows = [packed.data, sequence * rows + upwards(lengths, rows)[sequence, step]][:directions]  # flat indices of pairs
+    layers = [one_direction(rnn, rnn.num_layers - 1, backward=d == 1) for d in range(directions)]
+    w_ih, w_hh, bias = ([w.view(4, hidden, -1)[list(SIGMOID_FIRST)].view(4 * hidden, -1) for w in weights]
+                        for weights in zip(*((layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0 + layer.bias_hh_l0)
+                                             for layer in layers)))
+    gates = inputs.new_empty(directions, len(packed.data), 4, hidden)
+    for d in range(directions):  # the input's part of every gate, for every step at once
+        torch.addmm(bias[d].view(-1), inputs.reshape(-1, features)[read_rows[d]], w_ih[d].T, out=gates[d].view(-1, 4 * hidden))
+    w_hh = torch.stack([w.T for w in w_hh])  # (directions, hidden, 4 * hidden)
+    sigmoids, candidates = gates[:, :, :3], gates[:, :, 3]
+    cells, states = torch.empty_like(candidates), torch.empty_like(candidates)
+    start, before = 0, None  # where the step before began; before the first row the state is zero
+    for size in packed.batch_sizes.tolist():
+        now = slice(start, start + size)
+        if before is not None:
+            still = slice(before, before + size)  # the step before's first `size` sequences: those still reading
+            gates[:, now].view(directions, size, 4 * hidden).baddbmm_(states[:, still], w_hh)
+        i, f, o = sigmoids[:, now].sigmoid_().unbind(2)
+        c = torch.mul(i, candidates[:, now].tanh_(), out=cells[:, now])
+        if before is not None:
+            c.addcmul_(f, cells[:, still])
+        torch.mul(o, c.tanh(), out=states[:, now])
+        before, start = start, start + size
+    found = []
+    for values in (gates[:, :, list(SIGMOID_FIRST)], cells, states):  # by (sequence, row), zero past each length
+        by_row = values.new_zeros(sequences * rows, directions, *values.shape[2:])
+        for d in range(directions):
+            by_row[:, d].index_copy_(0, read_rows[d], values[d])
+        found.append(by_row.view(sequences, rows, *by_row.shape[1:]))
+    return tuple(found)
+
+
+def cut_answers(model: RowClassifier, output: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """(sequences, classes): the answer of each of top_layer_input's sequences, from the top layer's
+    output (sequences, rows, directions * hidden): the forward state after its last row and the
+    backward state after row 0, as forward() reads them."""
+    final = output[torch.arange(len(lengths), device=output.device), lengths - 1]
+    if model.config.bidirectional:
+        final[:, model.config.hidden_size:] = output[:, 0, model.config.hidden_size:]
+    return model.head(final)
+
+
+def row_logits(model: RowClassifier, images: torch.Tensor) -> torch.Tensor:
     """(batch, rows, classes): the answer after rows 0..t have been read, for every t.
 
-    For a model that also reads upwards this is its answer on the image cut after row t
-    (every_cut); otherwise the head applied to the top layer's output at row t, which a caller
-    that already ran the network passes as `top_output`.
+    For a model that also reads upwards this is its answer on the image cut after row t;
+    otherwise the head applied to the top layer's output at row t.
     """
-    if model.config.bidirectional:
-        return every_cut(model, images)[3]
-    return model.head(model.rnn(images)[0] if top_output is None else top_output)
-
-
-def layer_by_layer(rnn: nn.RNNBase, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(top layer's input, top layer's output) of a stacked one-way RNN, each layer run once."""
-    top_input = images
-    for layer in range(rnn.num_layers - 1):
-        top_input = read(one_direction(rnn, layer), top_input)
-    return top_input, read(one_direction(rnn, rnn.num_layers - 1), top_input)
+    if not model.config.bidirectional:
+        return model.head(model.rnn(images)[0])
+    inputs, lengths = top_layer_input(model, images)
+    return cut_answers(model, top_layer_output(model.rnn, inputs, lengths), lengths).view(*images.shape[:2], CLASSES)
 
 
 @torch.no_grad()
 def trace(model: RowClassifier, images: torch.Tensor) -> Trace:
     """Run `model` on (batch, 28, 28) images once and return everything the app shows.
 
-    A bidirectional model runs once on every cut image (every_cut): the last cut is the image.
+    A bidirectional model runs once on every cut image (top_layer_input): the last cut is the image.
     """
     model.eval()
     config, rnn = model.config, model.rnn
     batch, rows, _ = images.shape
-    if config.bidirectional:  # one clock: at row t, everything is the model on the image cut after row t
-        top_input, top_output, lengths, answers = every_cut(model, images)
-    else:
-        top_input, top_output = layer_by_layer(rnn, images)
-        lengths, answers = None, row_logits(model, images, top_output)
-    hidden = top_output.view(-1, rows, config.directions, config.hidden_size)
+    inputs, lengths = top_layer_input(model, images)
     gates = cell = None
     if config.cell == "lstm":
-        gates, cell = lstm_gates(rnn, config.num_layers - 1, top_input, top_output, lengths)
+        gates, cell, hidden = lstm_top_layer(rnn, inputs, lengths)
+    else:
+        hidden = top_layer_output(rnn, inputs, lengths).view(-1, rows, config.directions, config.hidden_size)
+    if config.bidirectional:  # one clock: at row t, everything is the model on the image cut after row t
+        answers = cut_answers(model, hidden.flatten(2), lengths).view(batch, rows, CLASSES)
+    else:
+        answers = model.head(hidden.flatten(2))
     answered = {"row_probabilities": answers.softmax(-1), "logits": answers[:, -1]}
     if not config.bidirectional:
         return Trace(hidden, cell, gates, **answered)

@@ -13,7 +13,7 @@ row, the first the backward direction reads, so it starts from zero.
 
 import torch
 
-from model.network import ROWS, RowClassifier, every_cut, lstm_gates, one_direction
+from model.network import ROWS, RowClassifier, lstm_top_layer, one_direction, top_layer_input
 
 TERMS = ("input", "recurrent", "bias", "pre")  # per gate, (rows, directions, 4): z = input + recurrent + bias
 
@@ -30,10 +30,11 @@ def unit_steps(model: RowClassifier, image: torch.Tensor, unit: int) -> dict[str
     if config.cell != "lstm":
         raise ValueError("only LSTM cells have gates to write out")
     hidden_size, layer = config.hidden_size, config.num_layers - 1
-    top_input, top_output, lengths, _ = every_cut(model, image[None])
-    _, cells = lstm_gates(rnn, layer, top_input, top_output, lengths)  # (cuts, rows, directions, units)
+    top_input, lengths = top_layer_input(model, image[None])
+    _, cells, states = lstm_top_layer(rnn, top_input, lengths)  # (sequences, rows, directions, units)
     t = torch.arange(ROWS, device=image.device)
-    x = top_input[t, t]  # the row each cut ends on
+    cut = t if config.bidirectional else torch.zeros_like(t)  # a one-way model's one sequence is the image
+    x = top_input[cut, t]  # the row each cut ends on
     gate_rows = torch.arange(4, device=image.device) * hidden_size + unit
     terms = {name: [] for name in (*TERMS, "gates", "c_prev", "cell", "hidden")}
     for direction in range(config.directions):
@@ -41,8 +42,8 @@ def unit_steps(model: RowClassifier, image: torch.Tensor, unit: int) -> dict[str
         h_prev = x.new_zeros(ROWS, hidden_size)
         c_prev = x.new_zeros(ROWS)
         if direction == 0:  # the state after row t-1 of the same cut
-            h_prev[1:] = top_output[t[1:], t[:-1], :hidden_size]
-            c_prev[1:] = cells[t[1:], t[:-1], 0, unit]
+            h_prev[1:] = states[cut[1:], t[:-1], 0]
+            c_prev[1:] = cells[cut[1:], t[:-1], 0, unit]
         w_ih, w_hh = weights.weight_ih_l0[gate_rows], weights.weight_hh_l0[gate_rows]
         bias = weights.bias_ih_l0[gate_rows] + weights.bias_hh_l0[gate_rows]
         from_input, from_state = x @ w_ih.T, h_prev @ w_hh.T
