@@ -18,9 +18,11 @@ the last one's drawing (demo.canvas.DrawingsInProgress), and, alternately, with 
 afresh.
 
 With --against, this checkout and revision REV (from `git archive`) each run in a process of their
-own (benchmarks/timed_draws.py), taking turns call by call on the same canvas values, so that both
-meet the same moments of a shared machine's noise; only the event function at a stroke's end is
-timed, the one figure every revision since before issue 9 can give alike.
+own (benchmarks/timed_draws.py), both on one CPU, taking turns call by call on the same canvas
+values, so that both meet the same moments of a shared machine's noise; only the event function at
+a stroke's end is timed, the one figure every revision since before issue 9 can give alike. (Left
+to the scheduler, the two processes ran on either CPU of this project's 2-core machine: the same
+two trees' BiLSTM took 13.2 and 13.4 ms in one run, 18.8 and 15.3 ms in another.)
 """
 
 import argparse
@@ -177,6 +179,9 @@ def stroke_end_against(revision: str, calls: int) -> None:
                                           env={**os.environ, "PYTHONPATH": str(tree)}, text=True,
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE)
                    for name, tree in (("this checkout", REPO), (revision, Path(other)))}
+        one_cpu = {min(os.sched_getaffinity(0))}
+        for worker in workers.values():
+            os.sched_setaffinity(worker.pid, one_cpu)
         try:
             for mode in ("LSTM", "BiLSTM"):
                 times = {name: [] for name in workers}
