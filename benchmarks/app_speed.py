@@ -19,8 +19,9 @@ afresh.
 
 With --against, this checkout and revision REV (from `git archive`) each run in a process of their
 own (benchmarks/timed_draws.py), both on one CPU, taking turns call by call on the same canvas
-values, so that both meet the same moments of a shared machine's noise; only the event function at
-a stroke's end is timed, the one figure every revision since before issue 9 can give alike. (Left
+values, so that both meet the same moments of a shared machine's noise. Each send is timed at a
+stroke's end as its own revision's benchmark times a send (before issue 9, every send was a full
+one, and no JSON was timed), and its event function alone. (Left
 to the scheduler, the two processes ran on either CPU of this project's 2-core machine: the same
 two trees' BiLSTM took 13.2 and 13.4 ms in one run, 18.8 and 15.3 ms in another.)
 """
@@ -169,8 +170,8 @@ def stroke(calls: int) -> None:
 
 
 def stroke_end_against(revision: str, calls: int) -> None:
-    """The event function at a stroke's end, p50 over `calls` values per model: this checkout
-    against `revision`, the two taking turns call by call."""
+    """A stroke's end, p50 over `calls` values per model: this checkout against `revision`, the two
+    taking turns call by call."""
     values = stroke_values()
     with tempfile.TemporaryDirectory() as other:
         archive = subprocess.run(["git", "archive", revision], cwd=REPO, check=True, capture_output=True).stdout
@@ -189,11 +190,12 @@ def stroke_end_against(revision: str, calls: int) -> None:
                     for name, worker in workers.items():
                         worker.stdin.write(json.dumps({"mode": mode, "value": values[i % len(values)]}) + "\n")
                         worker.stdin.flush()
-                        elapsed = float(worker.stdout.readline())
+                        elapsed = json.loads(worker.stdout.readline())
                         if i >= 10:  # warm-up calls are not counted
                             times[name].append(elapsed)
-                print(f"{mode:7s} stroke end, event function p50: " + ", ".join(
-                    f"{name} {statistics.median(found):5.1f} ms" for name, found in times.items()), flush=True)
+                print(f"{mode:7s} stroke end, p50: " + ", ".join(
+                    f"{name} {statistics.median(t[0] for t in found):5.1f} ms "
+                    f"(event function {statistics.median(t[1] for t in found):5.1f} ms)" for name, found in times.items()), flush=True)
         finally:
             for worker in workers.values():
                 worker.stdin.close()
