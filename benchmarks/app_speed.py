@@ -21,7 +21,8 @@ With --against, this checkout and revision REV (from `git archive`) each run in 
 own (benchmarks/timed_draws.py), both on one CPU, taking turns call by call on the same canvas
 values, so that both meet the same moments of a shared machine's noise. Each send is timed at a
 stroke's end as its own revision's benchmark times a send (before issue 9, every send was a full
-one, and no JSON was timed), and its event function alone. (Left
+one, and no JSON was timed), and its event function alone. REV must be from before issue 9 (its
+canvas event takes a cursor row) or have app_speed.timed_send; the worker of any other says so. (Left
 to the scheduler, the two processes ran on either CPU of this project's 2-core machine: the same
 two trees' BiLSTM took 13.2 and 13.4 ms in one run, 18.8 and 15.3 ms in another.)
 """
@@ -38,6 +39,7 @@ import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import gradio as gr
@@ -171,35 +173,31 @@ def stroke(calls: int) -> None:
 
 def stroke_end_against(revision: str, calls: int) -> None:
     """A stroke's end, p50 over `calls` values per model: this checkout against `revision`, the two
-    taking turns call by call."""
+    taking turns call by call, each first in every other turn."""
     values = stroke_values()
-    with tempfile.TemporaryDirectory() as other:
+    with tempfile.TemporaryDirectory() as other, ExitStack() as workers_running:
         archive = subprocess.run(["git", "archive", revision], cwd=REPO, check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", other], input=archive, check=True)
-        workers = {name: subprocess.Popen([sys.executable, str(Path(__file__).with_name("timed_draws.py"))], cwd=tree,
-                                          env={**os.environ, "PYTHONPATH": str(tree)}, text=True,
-                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-                   for name, tree in (("this checkout", REPO), (revision, Path(other)))}
-        one_cpu = {min(os.sched_getaffinity(0))}
-        for worker in workers.values():
-            os.sched_setaffinity(worker.pid, one_cpu)
-        try:
-            for mode in ("LSTM", "BiLSTM"):
-                times = {name: [] for name in workers}
-                for i in range(calls + 10):
-                    for name, worker in workers.items():
-                        worker.stdin.write(json.dumps({"mode": mode, "value": values[i % len(values)]}) + "\n")
-                        worker.stdin.flush()
-                        elapsed = json.loads(worker.stdout.readline())
-                        if i >= 10:  # warm-up calls are not counted
-                            times[name].append(elapsed)
-                print(f"{mode:7s} stroke end, p50: " + ", ".join(
-                    f"{name} {statistics.median(t[0] for t in found):5.1f} ms "
-                    f"(event function {statistics.median(t[1] for t in found):5.1f} ms)" for name, found in times.items()), flush=True)
-        finally:
-            for worker in workers.values():
-                worker.stdin.close()
-                worker.wait()
+        workers = {}
+        for name, tree in (("this checkout", REPO), (revision, Path(other))):
+            workers[name] = workers_running.enter_context(subprocess.Popen(
+                [sys.executable, str(Path(__file__).with_name("timed_draws.py"))], cwd=tree,
+                env={**os.environ, "PYTHONPATH": str(tree)}, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE))
+            os.sched_setaffinity(workers[name].pid, {min(os.sched_getaffinity(0))})  # both on one CPU
+        for mode in ("LSTM", "BiLSTM"):
+            times = {name: [] for name in workers}
+            for i in range(calls + 10):
+                for name in list(workers)[:: 1 if i % 2 else -1]:
+                    workers[name].stdin.write(json.dumps({"mode": mode, "value": values[i % len(values)]}) + "\n")
+                    workers[name].stdin.flush()
+                    answer = workers[name].stdout.readline()
+                    if not answer:
+                        raise SystemExit(f"the worker of {name} stopped: see its error above")
+                    if i >= 10:  # warm-up calls are not counted
+                        times[name].append(json.loads(answer))
+            print(f"{mode:7s} stroke end, p50: " + ", ".join(
+                f"{name} {statistics.median(t[0] for t in found):5.1f} ms "
+                f"(event function {statistics.median(t[1] for t in found):5.1f} ms)" for name, found in times.items()), flush=True)
 
 
 def drawing_files(folder: Path) -> list[Path]:

@@ -3,8 +3,9 @@
 Run as a script with a checkout's root first on PYTHONPATH, it uses that checkout's app code: for
 each line of JSON {"mode", "value"} on stdin it sends the value through the canvas event as at a
 stroke's end, nothing remembered from the last one, and prints [server ms, of which event function
-ms], each timed as that checkout's own `app_speed stroke` times a send. It imports only what every
-checkout since before issue 9 has.
+ms], each timed as that checkout's own `app_speed stroke` times a send. It knows two kinds of
+checkout: from before issue 9, whose canvas event takes a cursor row, and those whose app_speed
+has timed_send; it imports only what both have.
 """
 
 import inspect
@@ -25,6 +26,8 @@ def main() -> None:
     outputs = app_speed.canvas_outputs(app_speed.build(reader))
     # Before the explorer (issue 9) a canvas event drew every picture at a cursor row, each send a full one.
     before_explorer = "cursor" in inspect.signature(events.draw).parameters
+    if not before_explorer and not hasattr(app_speed, "timed_send"):
+        sys.exit("timed_draws: this checkout's canvas event takes no cursor row and its app_speed has no timed_send")
     for line in sys.stdin:
         asked = json.loads(line)
         if before_explorer:  # as its benchmark timed a send: the event, then each output's postprocess

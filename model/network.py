@@ -1,8 +1,9 @@
 """A recurrent classifier that reads a 28x28 image one pixel row per timestep, and its trace.
 
 The trace is what the app draws: every hidden state, cell state and gate of the top layer, and
-the class probabilities after each row. The layers below run as nn.LSTM (fused by oneDNN or
-cuDNN); the top layer runs step by step from the same weights, as nn.LSTM keeps its gates to itself.
+the class probabilities after each row. An LSTM's top layer runs step by step from its weights, as
+nn.LSTM keeps its gates and cells to itself; every other layer, and a GRU's or RNN's top layer,
+runs in nn.LSTM, nn.GRU or nn.RNN (fused by oneDNN or cuDNN).
 """
 
 import functools
@@ -131,6 +132,14 @@ def upwards(lengths: torch.Tensor, rows: int) -> torch.Tensor:
     return (lengths[:, None] - 1 - torch.arange(rows, device=lengths.device)).clamp(min=0)
 
 
+def read_upwards(rnn: nn.RNNBase, sequences: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Output of a one-way RNN handed each of the (sequences, rows, features) from its last row
+    (its length) up to row 0, put back in row order; past each length, values nothing should read."""
+    order = upwards(lengths, sequences.shape[1])[..., None]
+    output = read(rnn, sequences.gather(1, order.expand(-1, -1, sequences.shape[-1])))
+    return output.gather(1, order.expand(-1, -1, rnn.hidden_size))
+
+
 def top_layer_input(model: RowClassifier, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(sequences, lengths): what the top layer reads, (sequences, rows, features), and how many rows
     of each it reads.
@@ -140,9 +149,8 @@ def top_layer_input(model: RowClassifier, images: torch.Tensor) -> tuple[torch.T
     Each direction of each lower layer reads the 28 cuts as one plain batch of 28-row sequences,
     which nn.LSTM runs fused (oneDNN, cuDNN); a packed batch of the 28 lengths ran step by step and
     cost more, though it read half the rows. The forward direction reads each cut from row 0 and
-    reads on past the cut, output that is never read; the backward direction is handed cut t's rows
-    upwards, t, t-1, ..., 0 (then row 0 again, dropped). While every cut reads the same rows (the
-    lowest layer's forward direction), each image is read once.
+    reads on past the cut, output that is never read; the backward direction reads cut t from row t
+    up. The lowest layer's forward direction reads the same rows in every cut: each image once.
     """
     rnn = model.rnn
     batch, rows, _ = images.shape
@@ -151,46 +159,50 @@ def top_layer_input(model: RowClassifier, images: torch.Tensor) -> tuple[torch.T
         for layer in range(rnn.num_layers - 1):
             inputs = read(one_direction(rnn, layer), inputs)
         return inputs, torch.full((batch,), rows, device=images.device)
-    cut = torch.arange(rows, device=images.device)
-    order = upwards(cut + 1, rows)  # [t, k] for cut t; also [t, s]: where its row s was read
-    inputs = images  # (batch, rows, features) while every cut reads the same rows, then (batch, cuts, rows, features)
+    lengths = torch.arange(1, rows + 1, device=images.device).repeat(batch)
+
+    def in_every_cut(x: torch.Tensor) -> torch.Tensor:
+        return x[:, None].expand(batch, rows, *x.shape[1:]).flatten(0, 1)
+
+    inputs = in_every_cut(images)
     for layer in range(rnn.num_layers - 1):
-        output = read(one_direction(rnn, layer), inputs)
-        if inputs.dim() == 3:
-            inputs, output = (x[:, None].expand(batch, rows, *x.shape[1:]) for x in (inputs, output))
-        read_up = read(one_direction(rnn, layer, backward=True), inputs[:, cut[:, None], order])
-        inputs = torch.cat([output, read_up[:, cut[:, None], order]], -1)
-    if inputs.dim() == 3:  # a one-layer model: its top layer reads the image in every cut
-        inputs = inputs[:, None].expand(batch, rows, *inputs.shape[1:])
-    return inputs.flatten(0, 1), (cut + 1).repeat(batch)
+        forward = in_every_cut(read(one_direction(rnn, 0), images)) if layer == 0 else read(one_direction(rnn, layer), inputs)
+        inputs = torch.cat([forward, read_upwards(one_direction(rnn, layer, backward=True), inputs, lengths)], -1)
+    return inputs, lengths
 
 
 def top_layer_output(rnn: nn.RNNBase, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """The top layer's output on top_layer_input's sequences, (sequences, rows, directions * hidden),
     zero past each length: each direction run fused by nn.LSTM/GRU/RNN, as in top_layer_input."""
-    rows = inputs.shape[1]
     top = rnn.num_layers - 1
-    beyond = torch.arange(rows, device=inputs.device) >= lengths[:, None]
     output = read(one_direction(rnn, top), inputs)
     if rnn.bidirectional:
-        order = upwards(lengths, rows)[..., None]
-        read_up = read(one_direction(rnn, top, backward=True), inputs.gather(1, order.expand(-1, -1, inputs.shape[-1])))
-        output = torch.cat([output, read_up.gather(1, order.expand(-1, -1, rnn.hidden_size))], -1)
+        output = torch.cat([output, read_upwards(one_direction(rnn, top, backward=True), inputs, lengths)], -1)
+    beyond = torch.arange(inputs.shape[1], device=inputs.device) >= lengths[:, None]
     return output.masked_fill(beyond[..., None], 0)
 
 
-SIGMOID_FIRST = (0, 1, 3, 2)  # GATE_NAMES as (input, forget, output, candidate) and back: one sigmoid for three
+# GATE_NAMES (nn.LSTM's order) reordered as (input, forget, output, candidate), so that one sigmoid
+# serves the first three; the same list puts them back, as it swaps only the last two.
+SIGMOID_FIRST = [0, 1, 3, 2]
 
 
-def lstm_top_layer(rnn: nn.LSTM, inputs: torch.Tensor, lengths: torch.Tensor):
+def sigmoid_first(weight: torch.Tensor) -> torch.Tensor:
+    """An LSTM weight or bias with its four gates' rows in SIGMOID_FIRST order."""
+    return weight.view(4, -1, *weight.shape[1:])[SIGMOID_FIRST].flatten(0, 1)
+
+
+def lstm_top_layer(rnn: nn.LSTM, inputs: torch.Tensor, lengths: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The top layer of an LSTM run step by step on top_layer_input's sequences, keeping what
     nn.LSTM keeps to itself: the four gates and the cell state at every row, both directions at once.
 
     Rebuilding them from nn.LSTM's output meant running the layer, then the products of every gate
     and row once more; here each step is one batched product of the state before it, after one
-    product of the inputs of every step. torch's packing orders the (sequence, row) pairs to
-    read: longest sequence first, so the sequences still reading at step k are the first
-    batch_sizes[k] of those read at step k-1. The backward direction reads each sequence upwards.
+    product of the inputs of every step. torch's packing orders the (sequence, row) pairs to read:
+    longest sequence first, so the sequences still reading at step k are the first batch_sizes[k]
+    of those read at step k-1. The backward direction reads each sequence upwards. Inference only
+    (the products write in place).
     Returns gates (sequences, rows, directions, 4, hidden) in GATE_NAMES order, cells and hidden
     (sequences, rows, directions, hidden), zero past each length.
     """
@@ -198,16 +210,16 @@ def lstm_top_layer(rnn: nn.LSTM, inputs: torch.Tensor, lengths: torch.Tensor):
     hidden, directions = rnn.hidden_size, 2 if rnn.bidirectional else 1
     pairs = torch.arange(sequences * rows, device=inputs.device).view(sequences, rows)
     packed = pack_padded_sequence(pairs, lengths.cpu(), batch_first=True, enforce_sorted=False)
-    sequence, step = packed.data // rows, packed.data % rows
-    read_rows = [packed.data, sequence * rows + upwards(lengths, rows)[sequence, step]][:directions]  # flat indices of pairs
+    read_at = [packed.data]  # by direction: the flat index of the (sequence, row) pair each step reads
+    if directions == 2:
+        sequence, step = packed.data // rows, packed.data % rows
+        read_at.append(sequence * rows + upwards(lengths, rows)[sequence, step])
     layers = [one_direction(rnn, rnn.num_layers - 1, backward=d == 1) for d in range(directions)]
-    w_ih, w_hh, bias = ([w.view(4, hidden, -1)[list(SIGMOID_FIRST)].view(4 * hidden, -1) for w in weights]
-                        for weights in zip(*((layer.weight_ih_l0, layer.weight_hh_l0, layer.bias_ih_l0 + layer.bias_hh_l0)
-                                             for layer in layers)))
     gates = inputs.new_empty(directions, len(packed.data), 4, hidden)
-    for d in range(directions):  # the input's part of every gate, for every step at once
-        torch.addmm(bias[d].view(-1), inputs.reshape(-1, features)[read_rows[d]], w_ih[d].T, out=gates[d].view(-1, 4 * hidden))
-    w_hh = torch.stack([w.T for w in w_hh])  # (directions, hidden, 4 * hidden)
+    for d, layer in enumerate(layers):  # the input's part of every gate, for every step at once
+        torch.addmm(sigmoid_first(layer.bias_ih_l0 + layer.bias_hh_l0), inputs.reshape(-1, features)[read_at[d]],
+                    sigmoid_first(layer.weight_ih_l0).T, out=gates[d].view(-1, 4 * hidden))
+    recurrent = torch.stack([sigmoid_first(layer.weight_hh_l0).T for layer in layers])  # (directions, hidden, 4 * hidden)
     sigmoids, candidates = gates[:, :, :3], gates[:, :, 3]
     cells, states = torch.empty_like(candidates), torch.empty_like(candidates)
     start, before = 0, None  # where the step before began; before the first row the state is zero
@@ -215,30 +227,30 @@ def lstm_top_layer(rnn: nn.LSTM, inputs: torch.Tensor, lengths: torch.Tensor):
         now = slice(start, start + size)
         if before is not None:
             still = slice(before, before + size)  # the step before's first `size` sequences: those still reading
-            gates[:, now].view(directions, size, 4 * hidden).baddbmm_(states[:, still], w_hh)
+            gates[:, now].view(directions, size, 4 * hidden).baddbmm_(states[:, still], recurrent)
         i, f, o = sigmoids[:, now].sigmoid_().unbind(2)
         c = torch.mul(i, candidates[:, now].tanh_(), out=cells[:, now])
         if before is not None:
             c.addcmul_(f, cells[:, still])
         torch.mul(o, c.tanh(), out=states[:, now])
         before, start = start, start + size
-    found = []
-    for values in (gates[:, :, list(SIGMOID_FIRST)], cells, states):  # by (sequence, row), zero past each length
-        by_row = values.new_zeros(sequences * rows, directions, *values.shape[2:])
+    by_row = []
+    for values in (gates[:, :, SIGMOID_FIRST], cells, states):  # from reading order to rows, zero past each length
+        placed = values.new_zeros(sequences * rows, directions, *values.shape[2:])
         for d in range(directions):
-            by_row[:, d].index_copy_(0, read_rows[d], values[d])
-        found.append(by_row.view(sequences, rows, *by_row.shape[1:]))
-    return tuple(found)
+            placed[:, d].index_copy_(0, read_at[d], values[d])
+        by_row.append(placed.view(sequences, rows, *placed.shape[1:]))
+    return tuple(by_row)
 
 
-def cut_answers(model: RowClassifier, output: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """(sequences, classes): the answer of each of top_layer_input's sequences, from the top layer's
-    output (sequences, rows, directions * hidden): the forward state after its last row and the
-    backward state after row 0, as forward() reads them."""
-    final = output[torch.arange(len(lengths), device=output.device), lengths - 1]
-    if model.config.bidirectional:
-        final[:, model.config.hidden_size:] = output[:, 0, model.config.hidden_size:]
-    return model.head(final)
+def cut_answers(model: RowClassifier, output: torch.Tensor) -> torch.Tensor:
+    """(cuts, classes): a bidirectional model's answer on each cut of top_layer_input, from the top
+    layer's output there, (cuts, rows, 2 * hidden): the forward state after the cut's last row (cut
+    t at index b * rows + t ends on row t) and the backward state after row 0, as forward() reads them."""
+    rows, hidden = output.shape[1], model.config.hidden_size
+    last_row = torch.arange(len(output), device=output.device) % rows
+    return model.head(torch.cat([output[torch.arange(len(output), device=output.device), last_row, :hidden],
+                                 output[:, 0, hidden:]], -1))
 
 
 def row_logits(model: RowClassifier, images: torch.Tensor) -> torch.Tensor:
@@ -250,7 +262,7 @@ def row_logits(model: RowClassifier, images: torch.Tensor) -> torch.Tensor:
     if not model.config.bidirectional:
         return model.head(model.rnn(images)[0])
     inputs, lengths = top_layer_input(model, images)
-    return cut_answers(model, top_layer_output(model.rnn, inputs, lengths), lengths).view(*images.shape[:2], CLASSES)
+    return cut_answers(model, top_layer_output(model.rnn, inputs, lengths)).view(*images.shape[:2], CLASSES)
 
 
 @torch.no_grad()
@@ -269,7 +281,7 @@ def trace(model: RowClassifier, images: torch.Tensor) -> Trace:
     else:
         hidden = top_layer_output(rnn, inputs, lengths).view(-1, rows, config.directions, config.hidden_size)
     if config.bidirectional:  # one clock: at row t, everything is the model on the image cut after row t
-        answers = cut_answers(model, hidden.flatten(2), lengths).view(batch, rows, CLASSES)
+        answers = cut_answers(model, hidden.flatten(2)).view(batch, rows, CLASSES)
     else:
         answers = model.head(hidden.flatten(2))
     answered = {"row_probabilities": answers.softmax(-1), "logits": answers[:, -1]}
