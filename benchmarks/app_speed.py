@@ -176,8 +176,13 @@ def stroke_end_against(revision: str, calls: int) -> None:
     taking turns call by call, each first in every other turn."""
     values = stroke_values()
     with tempfile.TemporaryDirectory() as other, ExitStack() as workers_running:
-        archive = subprocess.run(["git", "archive", revision], cwd=REPO, check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", other], input=archive, check=True)
+        archive = subprocess.run(["git", "archive", revision], cwd=REPO, capture_output=True)
+        if archive.returncode:
+            raise SystemExit(archive.stderr.decode(errors="replace"))
+        subprocess.run(["tar", "-x", "-C", other], input=archive.stdout, check=True)
+        names = [subprocess.run(command, cwd=REPO, capture_output=True, text=True).stdout.strip() for command in
+                 (["git", "describe", "--always", "--dirty"], ["git", "rev-parse", "--short", f"{revision}^{{commit}}"])]
+        print(f"this checkout is {names[0]}, {revision} is {names[1]}", flush=True)
         workers = {}
         for name, tree in (("this checkout", REPO), (revision, Path(other))):
             workers[name] = workers_running.enter_context(subprocess.Popen(

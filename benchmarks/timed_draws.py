@@ -22,12 +22,13 @@ from model.network import ROWS
 
 
 def main() -> None:
-    reader = Reader()
-    outputs = app_speed.canvas_outputs(app_speed.build(reader))
     # Before the explorer (issue 9) a canvas event drew every picture at a cursor row, each send a full one.
     before_explorer = "cursor" in inspect.signature(events.draw).parameters
     if not before_explorer and not hasattr(app_speed, "timed_send"):
-        sys.exit("timed_draws: this checkout's canvas event takes no cursor row and its app_speed has no timed_send")
+        sys.exit("timed_draws: a revision whose canvas event takes no cursor row and whose app_speed has no "
+                 "timed_send cannot be timed")
+    reader = Reader()
+    outputs = app_speed.canvas_outputs(app_speed.build(reader))
     for line in sys.stdin:
         asked = json.loads(line)
         if before_explorer:  # as its benchmark timed a send: the event, then each output's postprocess

@@ -1,9 +1,10 @@
 """A recurrent classifier that reads a 28x28 image one pixel row per timestep, and its trace.
 
 The trace is what the app draws: every hidden state, cell state and gate of the top layer, and
-the class probabilities after each row. An LSTM's top layer runs step by step from its weights, as
-nn.LSTM keeps its gates and cells to itself; every other layer, and a GRU's or RNN's top layer,
-runs in nn.LSTM, nn.GRU or nn.RNN (fused by oneDNN or cuDNN).
+the class probabilities after each row. In the trace an LSTM's top layer runs step by step from its
+weights, as nn.LSTM keeps its gates and cells to itself; every other layer, a GRU's or RNN's top
+layer, and the answers alone (row_logits, all the API returns) run in nn.LSTM, nn.GRU or nn.RNN
+(fused by oneDNN or cuDNN).
 """
 
 import functools
@@ -166,7 +167,7 @@ def top_layer_input(model: RowClassifier, images: torch.Tensor) -> tuple[torch.T
 
     inputs = in_every_cut(images)
     for layer in range(rnn.num_layers - 1):
-        forward = in_every_cut(read(one_direction(rnn, 0), images)) if layer == 0 else read(one_direction(rnn, layer), inputs)
+        forward = in_every_cut(read(one_direction(rnn, layer), images)) if layer == 0 else read(one_direction(rnn, layer), inputs)
         inputs = torch.cat([forward, read_upwards(one_direction(rnn, layer, backward=True), inputs, lengths)], -1)
     return inputs, lengths
 
@@ -247,6 +248,7 @@ def cut_answers(model: RowClassifier, output: torch.Tensor) -> torch.Tensor:
     """(cuts, classes): a bidirectional model's answer on each cut of top_layer_input, from the top
     layer's output there, (cuts, rows, 2 * hidden): the forward state after the cut's last row (cut
     t at index b * rows + t ends on row t) and the backward state after row 0, as forward() reads them."""
+    assert model.config.bidirectional, "a one-way model's answer after row t is the head applied to its output there"
     rows, hidden = output.shape[1], model.config.hidden_size
     last_row = torch.arange(len(output), device=output.device) % rows
     return model.head(torch.cat([output[torch.arange(len(output), device=output.device), last_row, :hidden],

@@ -146,7 +146,8 @@ def test_every_cut_holds_the_network_run_on_that_cut_image(shipped_models, digit
 def test_one_unit_step_written_out_equals_the_trace(shipped_models, digits):
     """The step panel's terms add up to the trace's gates, cell and hidden state, at every cursor row."""
     image = digits[0][0]
-    others = [fresh(ModelConfig(hidden_size=12, bidirectional=True)), fresh(ModelConfig(hidden_size=12, num_layers=3))]
+    others = [fresh(ModelConfig(hidden_size=12, num_layers=layers, bidirectional=bidirectional))
+              for layers, bidirectional in ((1, True), (3, True), (3, False))]
     for model in [*shipped_models, *others]:
         result = trace(model, image[None])
         hidden = model.config.hidden_size
@@ -206,7 +207,7 @@ def test_every_gate_is_the_weights_applied_to_what_nn_lstm_computed(digits):
     """Each gate and cell of the trace, at every row of every cut (every row of a one-way model),
     equals its own formula applied to the inputs and states nn.LSTM computed on that image alone."""
     images = digits[0][:2]
-    for config in (ModelConfig(hidden_size=12, num_layers=2, bidirectional=True), ModelConfig(hidden_size=12, bidirectional=True),
+    for config in (ModelConfig(hidden_size=12, num_layers=3, bidirectional=True), ModelConfig(hidden_size=12, bidirectional=True),
                    ModelConfig(hidden_size=12, num_layers=3)):
         model = fresh(config)
         result = trace(model, images)
