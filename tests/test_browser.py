@@ -9,6 +9,7 @@ and the rows shown during Play. Needs Debian's chromium (.ci/run installs it).
 import json
 import os
 import random
+import re
 import shutil
 import statistics
 import time
@@ -610,7 +611,7 @@ def test_the_correction_sits_under_the_answer_and_saves_the_drawing_shown(browse
     """With saving on, "That's wrong, it's a __" is right under the status line: a digit's button
     saves the drawing on screen as that digit, once however often it is clicked. While the pen is
     down it is off; a new drawing clears what was said of the last one, and an answer about the
-    last one that comes late is not shown under the new one."""
+    last one that comes late is not shown under the new one. A click left unanswered says so."""
     where = tmp_path / "feedback"
     with local_app(env={feedback.FOLDER_VARIABLE: str(where)}) as (url, _):
         page = browser.new_page(viewport={"width": 1300, "height": 1400})
@@ -628,10 +629,13 @@ def test_the_correction_sits_under_the_answer_and_saves_the_drawing_shown(browse
         [first] = where.rglob("*.json")
         assert json.loads(first.read_text())["strokes"] == session.strokes["strokes"]  # the drawing on screen
         four.click()  # again, the same drawing: its correction is replaced, not doubled
-        deadline = time.monotonic() + 30
+        clicked = time.monotonic()
+        deadline = clicked + 30
         while first.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not first.exists() and [path.parent.name for path in where.rglob("*.json")] == ["4"]
+        page.wait_for_timeout(max(0, 15_500 - (time.monotonic() - clicked) * 1000))
+        expect(said).to_contain_text("Saved as the digit 4")  # an answered click never turns into "No answer"
 
         # A click whose request is held on its way while the person draws a 1: its late answer is
         # not shown under the 1, and the server, which reads the 1 by then, saves nothing.
@@ -639,6 +643,8 @@ def test_the_correction_sits_under_the_answer_and_saves_the_drawing_shown(browse
         page.route("**/gradio_api/queue/join*", lambda route: held.append(route))
         page.get_by_role("button", name="Save as 2").click()
         expect(said).to_have_text("Saving…")
+        # unanswered for 15 s, the click says so rather than "Saving…" for ever
+        expect(said).to_have_text(re.compile("^No answer from the server yet"), timeout=25_000)
         clear(page)
         canvas = page.locator("#draw .ink canvas").bounding_box()
         scale = canvas["width"] / SIZE

@@ -192,12 +192,18 @@ function buildCorrection() {
   }
   const said = make('p', {class: 'said', role: 'status'}, box);
   make('p', {class: 'notice', text: T.feedback_notice}, box);
-  return {buttons: buttons, said: said, asked: 0, drawing: null};
+  return {buttons: buttons, said: said, asked: 0, answered: 0, drawing: null};
 }
+// A click left unanswered this long says so, rather than "Saving…" for ever (a server gone away,
+// a request lost). Its answer, should it still come, replaces that.
+const NO_ANSWER_MS = 15000;
 function correct(digit) {
-  correction.asked += 1;
+  const asked = ++correction.asked;
   correction.said.textContent = T.feedback_saving;
-  trigger('correct', {digit: digit, drawing: correction.drawing, id: correction.asked});
+  trigger('correct', {digit: digit, drawing: correction.drawing, id: asked});
+  setTimeout(() => {
+    if (correction.asked === asked && correction.answered !== asked) correction.said.textContent = T.feedback_no_answer;
+  }, NO_ANSWER_MS);
 }
 // Only a drawing read in full can be saved (not an MNIST test digit, which has no key). Another
 // drawing on screen, or none, clears what was said of the last one, and its answer still on its
@@ -957,7 +963,10 @@ watch('steps', () => {
 });
 watch('said', () => {
   probe.said = props.said;
-  if (correction && props.said && props.said.id === correction.asked) correction.said.textContent = props.said.text;
+  if (correction && props.said && props.said.id === correction.asked) {
+    correction.answered = props.said.id;
+    correction.said.textContent = props.said.text;
+  }
 });
 // ---- the live channel: the canvas's strokes in progress, read through the app's route props.live
 // (demo/live.py) rather than the queue. One ask at a time, the newest stroke next (as Gradio's
