@@ -133,7 +133,9 @@ def build(reader: Reader) -> gr.Blocks:
             def correct(shown_now, asked: gr.EventData, request: gr.Request):
                 return gr.update(said=feedback.correct_asked(logger, shown_now, asked._data, language(request)))
 
-            explorer.correct(correct, [shown], [explorer], **quiet)
+            # Every click sends its own digit (always_last would keep a click made while the last one
+            # runs and send that one's data again), one at a time in the order clicked: the last saved wins.
+            explorer.correct(correct, [shown], [explorer], **{**quiet, "trigger_mode": "multiple"}, concurrency_limit=1)
 
         with gr.Row(visible=False):  # the API endpoint's own components, not shown in the page
             api_image = ImageFile()

@@ -637,6 +637,21 @@ def test_the_correction_sits_under_the_answer_and_saves_the_drawing_shown(browse
         page.wait_for_timeout(max(0, 15_500 - (time.monotonic() - clicked) * 1000))
         expect(said).to_contain_text("Saved as the digit 4")  # an answered click never turns into "No answer"
 
+        # Two clicks, the first still on its way: each sends its own digit, and the last one is saved.
+        held = []
+        page.route("**/gradio_api/queue/join*", lambda route: held.append(route))
+        page.get_by_role("button", name="Save as 5").click()
+        page.get_by_role("button", name="Save as 6").click()
+        deadline = time.monotonic() + 10
+        while len(held) < 2 and time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+        assert [json.loads(route.request.post_data)["event_data"]["digit"] for route in held] == [5, 6]
+        for route in held:
+            route.continue_()
+        page.unroute("**/gradio_api/queue/join*")
+        expect(said).to_contain_text("Saved as the digit 6", timeout=30_000)
+        assert [path.parent.name for path in where.rglob("*.json")] == ["6"]
+
         # A click whose request is held on its way while the person draws a 1: its late answer is
         # not shown under the 1, and the server, which reads the 1 by then, saves nothing.
         held = []
@@ -662,10 +677,10 @@ def test_the_correction_sits_under_the_answer_and_saves_the_drawing_shown(browse
         page.unroute("**/gradio_api/queue/join*")
         page.wait_for_function("() => (window.rowscanExplorer.said || {}).text?.includes('changed before this click')")
         expect(said).to_have_text("")  # the answer came, about the 7: not shown under the 1
-        assert [path.parent.name for path in where.rglob("*.json")] == ["4"]
+        assert [path.parent.name for path in where.rglob("*.json")] == ["6"]
         page.get_by_role("button", name="Save as 1").click()
         expect(said).to_contain_text("Saved as the digit 1", timeout=30_000)
-        assert sorted(path.parent.name for path in where.rglob("*.json")) == ["1", "4"]
+        assert sorted(path.parent.name for path in where.rglob("*.json")) == ["1", "6"]
         assert serious_axe_violations(page) == []
         page.close()
 

@@ -194,8 +194,8 @@ function buildCorrection() {
   make('p', {class: 'notice', text: T.feedback_notice}, box);
   return {buttons: buttons, said: said, asked: 0, answered: 0, drawing: null};
 }
-// A click left unanswered this long says so, rather than "Saving…" for ever (a server gone away,
-// a request lost). Its answer, should it still come, replaces that.
+// The latest click, left unanswered this long, says so rather than "Saving…" for ever (a server
+// gone away, a request lost). Its answer, should it still come, replaces that.
 const NO_ANSWER_MS = 15000;
 function correct(digit) {
   const asked = ++correction.asked;
