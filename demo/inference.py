@@ -150,16 +150,17 @@ def _steps(model: RowClassifier, image: torch.Tensor, unit: int, device: torch.d
 def _read(model: RowClassifier, images: torch.Tensor, device: torch.device) -> list[Reading]:
     with torch.inference_mode():
         x = images.to(device)
-        result = trace(model, x).to("cpu")
+        # Row importance: blanking a row that is blank already changes nothing (importance 0), so
+        # only copies with an inked row blanked are read, in the same calls as the trace.
+        inked = (images != 0).any(2)
+        image_of = inked.nonzero()[:, 0]  # the image each copy was made of
+        result = trace(model, x, blank_each_row(x)[inked.to(device)] if len(image_of) else None).to("cpu")
         batch, rows, _ = x.shape
         final = result.logits.argmax(1)
         kept = result.row_probabilities[:, -1].gather(1, final[:, None])
-        # Blanking a row that is blank already changes nothing (importance 0): that copy is not read.
-        inked = (images != 0).any(2)
-        image_of = inked.nonzero()[:, 0]  # the image each copy was made of
         importance = torch.zeros(batch, rows)
         if len(image_of):
-            blanked = model(blank_each_row(x)[inked.to(device)]).softmax(-1).cpu()
+            blanked = result.whole_logits.softmax(-1)
             importance[inked] = kept[image_of, 0] - blanked.gather(1, final[image_of, None]).squeeze(1)
     readings = [
         Reading(

@@ -93,6 +93,7 @@ class Trace:
         rows 0..t (zeros below). Its answer is row_probabilities[:, t]; its backward direction
         starts at row t. Above one layer its forward states differ from the whole image's too:
         the top layer reads the lower layer's backward states, which the cut changes.
+    whole_logits: (n, classes) the answers on trace's `wholes`, when it was given any.
     """
 
     hidden: torch.Tensor
@@ -103,22 +104,25 @@ class Trace:
     cut_hidden: torch.Tensor | None = None
     cut_cell: torch.Tensor | None = None
     cut_gates: torch.Tensor | None = None
+    whole_logits: torch.Tensor | None = None
 
     def to(self, device) -> "Trace":
         return Trace(**{k: None if v is None else v.to(device) for k, v in vars(self).items()})  # asdict would deep-copy
 
 
 @functools.cache
-def one_direction(rnn: nn.RNNBase, layer: int, backward: bool = False) -> nn.RNNBase:
-    """One direction of one layer of a stacked RNN as a one-layer, one-way RNN of its own, holding
-    the same parameter objects (so it follows the stack's weights, on any device). Built once:
-    running it is cheaper than torch.func.functional_call, which swaps weights in on every call.
-    It reads its rows in the order given: a caller hands the backward direction its rows upwards."""
+def one_layer(rnn: nn.RNNBase, layer: int, direction: str | None = None) -> nn.RNNBase:
+    """One layer of a stacked RNN as a one-layer RNN of its own, holding the same parameter objects
+    (so it follows the stack's weights, on any device): its "forward" or "backward" direction alone,
+    or with direction None all its directions. Built once: running it is cheaper than
+    torch.func.functional_call, which swaps weights in on every call. A one-way layer reads its rows
+    in the order given: a caller hands the backward direction its rows upwards."""
     features = rnn.input_size if layer == 0 else rnn.hidden_size * (2 if rnn.bidirectional else 1)
-    single = type(rnn)(features, rnn.hidden_size, batch_first=True, device="meta")
-    suffix = f"_l{layer}" + ("_reverse" if backward else "")
+    bidirectional = rnn.bidirectional and direction is None
+    single = type(rnn)(features, rnn.hidden_size, batch_first=True, bidirectional=bidirectional, device="meta")
     for name, _ in list(single.named_parameters()):
-        setattr(single, name, getattr(rnn, name.replace("_l0", suffix)))
+        source = name.replace("_l0", f"_l{layer}") + ("_reverse" if direction == "backward" else "")
+        setattr(single, name, getattr(rnn, source))
     return single.eval()
 
 
@@ -141,7 +145,8 @@ def read_upwards(rnn: nn.RNNBase, sequences: torch.Tensor, lengths: torch.Tensor
     return output.gather(1, order.expand(-1, -1, rnn.hidden_size))
 
 
-def top_layer_input(model: RowClassifier, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def top_layer_input(model: RowClassifier, images: torch.Tensor, wholes: torch.Tensor | None = None
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
     """(sequences, lengths): what the top layer reads, (sequences, rows, features), and how many rows
     of each it reads.
 
@@ -152,23 +157,28 @@ def top_layer_input(model: RowClassifier, images: torch.Tensor) -> tuple[torch.T
     cost more, though it read half the rows. The forward direction reads each cut from row 0 and
     reads on past the cut, output that is never read; the backward direction reads cut t from row t
     up. The lowest layer's forward direction reads the same rows in every cut: each image once.
+
+    `wholes`, more images read whole, come last (their own sequences, read in the same calls): a
+    caller that wants only their answers (final_answers) saves a call per lower layer and direction.
     """
     rnn = model.rnn
     batch, rows, _ = images.shape
+    all_images = images if wholes is None else torch.cat([images, wholes])
     if not rnn.bidirectional:
-        inputs = images
+        inputs = all_images
         for layer in range(rnn.num_layers - 1):
-            inputs = read(one_direction(rnn, layer), inputs)
-        return inputs, torch.full((batch,), rows, device=images.device)
+            inputs = read(one_layer(rnn, layer, "forward"), inputs)
+        return inputs, torch.full((len(inputs),), rows, device=images.device)
     lengths = torch.arange(1, rows + 1, device=images.device).repeat(batch)
+    lengths = torch.cat([lengths, torch.full((len(all_images) - batch,), rows, device=images.device)])
 
-    def in_every_cut(x: torch.Tensor) -> torch.Tensor:
-        return x[:, None].expand(batch, rows, *x.shape[1:]).flatten(0, 1)
+    def in_every_cut(x: torch.Tensor) -> torch.Tensor:  # each image's 28 times, then the wholes'
+        return torch.cat([x[:batch, None].expand(batch, rows, *x.shape[1:]).flatten(0, 1), x[batch:]])
 
-    inputs = in_every_cut(images)
+    inputs = in_every_cut(all_images)
     for layer in range(rnn.num_layers - 1):
-        forward = in_every_cut(read(one_direction(rnn, layer), images)) if layer == 0 else read(one_direction(rnn, layer), inputs)
-        inputs = torch.cat([forward, read_upwards(one_direction(rnn, layer, backward=True), inputs, lengths)], -1)
+        forward = in_every_cut(read(one_layer(rnn, 0, "forward"), all_images)) if layer == 0 else read(one_layer(rnn, layer, "forward"), inputs)
+        inputs = torch.cat([forward, read_upwards(one_layer(rnn, layer, "backward"), inputs, lengths)], -1)
     return inputs, lengths
 
 
@@ -176,9 +186,9 @@ def top_layer_output(rnn: nn.RNNBase, inputs: torch.Tensor, lengths: torch.Tenso
     """The top layer's output on top_layer_input's sequences, (sequences, rows, directions * hidden),
     zero past each length: each direction run fused by nn.LSTM/GRU/RNN, as in top_layer_input."""
     top = rnn.num_layers - 1
-    output = read(one_direction(rnn, top), inputs)
+    output = read(one_layer(rnn, top, "forward"), inputs)
     if rnn.bidirectional:
-        output = torch.cat([output, read_upwards(one_direction(rnn, top, backward=True), inputs, lengths)], -1)
+        output = torch.cat([output, read_upwards(one_layer(rnn, top, "backward"), inputs, lengths)], -1)
     beyond = torch.arange(inputs.shape[1], device=inputs.device) >= lengths[:, None]
     return output.masked_fill(beyond[..., None], 0)
 
@@ -215,7 +225,7 @@ def lstm_top_layer(rnn: nn.LSTM, inputs: torch.Tensor, lengths: torch.Tensor
     if directions == 2:
         sequence, step = packed.data // rows, packed.data % rows
         read_at.append(sequence * rows + upwards(lengths, rows)[sequence, step])
-    layers = [one_direction(rnn, rnn.num_layers - 1, backward=d == 1) for d in range(directions)]
+    layers = [one_layer(rnn, rnn.num_layers - 1, ("forward", "backward")[d]) for d in range(directions)]
     gates = inputs.new_empty(directions, len(packed.data), 4, hidden)
     for d, layer in enumerate(layers):  # the input's part of every gate, for every step at once
         torch.addmm(sigmoid_first(layer.bias_ih_l0 + layer.bias_hh_l0), inputs.reshape(-1, features)[read_at[d]],
@@ -225,15 +235,13 @@ def lstm_top_layer(rnn: nn.LSTM, inputs: torch.Tensor, lengths: torch.Tensor
     cells, states = torch.empty_like(candidates), torch.empty_like(candidates)
     start, before = 0, None  # where the step before began; before the first row the state is zero
     for size in packed.batch_sizes.tolist():
-        now = slice(start, start + size)
+        if before is not None:  # the step before's first `size` sequences: those still reading
+            gates.narrow(1, start, size).view(directions, size, 4 * hidden).baddbmm_(states.narrow(1, before, size), recurrent)
+        i, f, o = sigmoids.narrow(1, start, size).sigmoid_().unbind(2)
+        c = torch.mul(i, candidates.narrow(1, start, size).tanh_(), out=cells.narrow(1, start, size))
         if before is not None:
-            still = slice(before, before + size)  # the step before's first `size` sequences: those still reading
-            gates[:, now].view(directions, size, 4 * hidden).baddbmm_(states[:, still], recurrent)
-        i, f, o = sigmoids[:, now].sigmoid_().unbind(2)
-        c = torch.mul(i, candidates[:, now].tanh_(), out=cells[:, now])
-        if before is not None:
-            c.addcmul_(f, cells[:, still])
-        torch.mul(o, c.tanh(), out=states[:, now])
+            c.addcmul_(f, cells.narrow(1, before, size))
+        torch.mul(o, c.tanh(), out=states.narrow(1, start, size))
         before, start = start, start + size
     by_row = []
     for values in (gates[:, :, SIGMOID_FIRST], cells, states):  # from reading order to rows, zero past each length
@@ -244,15 +252,16 @@ def lstm_top_layer(rnn: nn.LSTM, inputs: torch.Tensor, lengths: torch.Tensor
     return tuple(by_row)
 
 
-def cut_answers(model: RowClassifier, output: torch.Tensor) -> torch.Tensor:
-    """(cuts, classes): a bidirectional model's answer on each cut of top_layer_input, from the top
-    layer's output there, (cuts, rows, 2 * hidden): the forward state after the cut's last row (cut
-    t at index b * rows + t ends on row t) and the backward state after row 0, as forward() reads them."""
-    assert model.config.bidirectional, "a one-way model's answer after row t is the head applied to its output there"
-    rows, hidden = output.shape[1], model.config.hidden_size
-    last_row = torch.arange(len(output), device=output.device) % rows
-    return model.head(torch.cat([output[torch.arange(len(output), device=output.device), last_row, :hidden],
-                                 output[:, 0, hidden:]], -1))
+def final_answers(model: RowClassifier, output: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """(sequences, classes): the answer on each of top_layer_input's sequences, from the top layer's
+    output there, (sequences, rows, directions * hidden): the forward state after the sequence's
+    last row (cut t of a bidirectional model ends on row t) and the backward state after row 0, as
+    forward() reads them."""
+    hidden = model.config.hidden_size
+    last = output[torch.arange(len(output), device=output.device), lengths - 1, :hidden]
+    if model.config.bidirectional:
+        last = torch.cat([last, output[:, 0, hidden:]], -1)
+    return model.head(last)
 
 
 def row_logits(model: RowClassifier, images: torch.Tensor) -> torch.Tensor:
@@ -264,29 +273,36 @@ def row_logits(model: RowClassifier, images: torch.Tensor) -> torch.Tensor:
     if not model.config.bidirectional:
         return model.head(model.rnn(images)[0])
     inputs, lengths = top_layer_input(model, images)
-    return cut_answers(model, top_layer_output(model.rnn, inputs, lengths)).view(*images.shape[:2], CLASSES)
+    return final_answers(model, top_layer_output(model.rnn, inputs, lengths), lengths).view(*images.shape[:2], CLASSES)
 
 
 @torch.no_grad()
-def trace(model: RowClassifier, images: torch.Tensor) -> Trace:
+def trace(model: RowClassifier, images: torch.Tensor, wholes: torch.Tensor | None = None) -> Trace:
     """Run `model` on (batch, 28, 28) images once and return everything the app shows.
 
     A bidirectional model runs once on every cut image (top_layer_input): the last cut is the image.
+    `wholes`, more (n, 28, 28) images, are read in the same calls for their answers alone
+    (Trace.whole_logits): the app's row importance reads copies of a drawing, a row blanked in each.
     """
     model.eval()
     config, rnn = model.config, model.rnn
     batch, rows, _ = images.shape
-    inputs, lengths = top_layer_input(model, images)
+    inputs, lengths = top_layer_input(model, images, wholes)
+    traced = batch * rows if config.bidirectional else batch  # the sequences traced; the wholes' follow
+    whole_logits = None
+    if wholes is not None:  # read whole, all their rows: the top layer runs fused, both directions at once
+        whole_logits = final_answers(model, one_layer(rnn, rnn.num_layers - 1)(inputs[traced:])[0], lengths[traced:])
+    inputs, lengths = inputs[:traced], lengths[:traced]
     gates = cell = None
     if config.cell == "lstm":
         gates, cell, hidden = lstm_top_layer(rnn, inputs, lengths)
     else:
         hidden = top_layer_output(rnn, inputs, lengths).view(-1, rows, config.directions, config.hidden_size)
     if config.bidirectional:  # one clock: at row t, everything is the model on the image cut after row t
-        answers = cut_answers(model, hidden.flatten(2)).view(batch, rows, CLASSES)
+        answers = final_answers(model, hidden.flatten(2), lengths).view(batch, rows, CLASSES)
     else:
         answers = model.head(hidden.flatten(2))
-    answered = {"row_probabilities": answers.softmax(-1), "logits": answers[:, -1]}
+    answered = {"row_probabilities": answers.softmax(-1), "logits": answers[:, -1], "whole_logits": whole_logits}
     if not config.bidirectional:
         return Trace(hidden, cell, gates, **answered)
     by_cut = [None if x is None else x.view(batch, rows, *x.shape[1:]) for x in (hidden, cell, gates)]

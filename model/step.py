@@ -13,7 +13,7 @@ row, the first the backward direction reads, so it starts from zero.
 
 import torch
 
-from model.network import ROWS, RowClassifier, lstm_top_layer, one_direction, top_layer_input
+from model.network import ROWS, RowClassifier, lstm_top_layer, one_layer, top_layer_input
 
 TERMS = ("input", "recurrent", "bias", "pre")  # per gate, (rows, directions, 4): z = input + recurrent + bias
 
@@ -38,7 +38,7 @@ def unit_steps(model: RowClassifier, image: torch.Tensor, unit: int) -> dict[str
     gate_rows = torch.arange(4, device=image.device) * hidden_size + unit
     terms = {name: [] for name in (*TERMS, "gates", "c_prev", "cell", "hidden")}
     for direction in range(config.directions):
-        weights = one_direction(rnn, layer, backward=direction == 1)
+        weights = one_layer(rnn, layer, ("forward", "backward")[direction])
         h_prev = x.new_zeros(ROWS, hidden_size)
         c_prev = x.new_zeros(ROWS)
         if direction == 0:  # the state after row t-1 of the same cut

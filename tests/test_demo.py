@@ -171,7 +171,7 @@ def layout_fingerprint() -> str:
                                  cut_cell=None if cuts is None else made_up((28, 28, 2, 3)), cut_gates=cuts)
     def kinds(value):
         if isinstance(value, dict):
-            return {key: "deflated" if key == "deflated" else kinds(item) for key, item in sorted(value.items())}
+            return {key: "raw_deflate" if key == "raw_deflate" else kinds(item) for key, item in sorted(value.items())}
         return [kinds(item) for item in value[:2]] if isinstance(value, list) else type(value).__name__
     seen = []
     for directions in (1, 2):
@@ -189,7 +189,8 @@ def layout_fingerprint() -> str:
 
 
 # payload.LAYOUT -> layout_fingerprint() of that layout
-LAYOUTS = {1: "702e8edefb06eaf818d8be572c01b3f5678839580775dfeb9cd4634cdd15aa8d"}
+LAYOUTS = {1: "702e8edefb06eaf818d8be572c01b3f5678839580775dfeb9cd4634cdd15aa8d",
+           2: "29ef0def38394f6399d0f47911a65d64f436a6e34b0178f658dd8c4adfa98c69"}  # the cuts in raw deflate
 
 
 def test_a_change_to_the_payloads_layout_raises_its_number():

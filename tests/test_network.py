@@ -50,6 +50,17 @@ def test_last_step_of_trace_equals_forward(all_models, digits):
         torch.testing.assert_close(result.row_probabilities[:, -1], model(images).softmax(-1), atol=1e-5, rtol=0)
 
 
+def test_images_read_whole_alongside_get_forwards_answers_and_change_no_trace(all_models, digits):
+    images, wholes = digits[0][:3], digits[0][3:8]
+    for model in all_models:
+        alone, alongside = trace(model, images), trace(model, images, wholes)
+        torch.testing.assert_close(alongside.whole_logits, model(wholes), atol=1e-5, rtol=0)
+        for name, value in vars(alone).items():
+            if value is not None:
+                torch.testing.assert_close(getattr(alongside, name), value, atol=1e-6, rtol=0)
+    assert alone.whole_logits is None
+
+
 def test_hidden_states_are_the_top_layer_output(all_models, digits):
     images = digits[0][:8]
     for model in all_models:

@@ -69,7 +69,7 @@ function decode(encoded) { return scaled(base64Bytes(encoded.bytes), encoded); }
 // cut's rows, in the order the direction reads them, then from cut to cut, gives the bytes in the
 // triangle order of stateAt.
 async function decodeCuts(encoded) {
-  const stream = new Blob([base64Bytes(encoded.deflated)]).stream().pipeThrough(new DecompressionStream('deflate'));
+  const stream = new Blob([base64Bytes(encoded.raw_deflate)]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
   const sent = new Uint8Array(await new Response(stream).arrayBuffer());
   const [pairs, directions, units] = encoded.shape;
   const bytes = new Uint8Array(sent.length);  // a Uint8Array adds mod 256, as the differences were taken
@@ -99,7 +99,7 @@ async function prepare(name, sent) {
   reading.states = {};
   reading.scale = {};
   for (const [quantity, encoded] of Object.entries(sent.states)) {
-    reading.states[quantity] = encoded.deflated ? await decodeCuts(encoded) : decode(encoded);
+    reading.states[quantity] = encoded.raw_deflate ? await decodeCuts(encoded) : decode(encoded);
     const low = encoded.low, high = encoded.low + 255 * encoded.step;
     reading.scale[quantity] = Math.max(Math.abs(low), Math.abs(high)) || 1;
   }
