@@ -32,6 +32,7 @@ import json
 import math
 import os
 import random
+import select
 import statistics
 import subprocess
 import sys
@@ -171,6 +172,9 @@ def stroke(calls: int) -> None:
               f"{statistics.median(afresh):5.1f} ms with each send drawn afresh, alternately")
 
 
+WORKER_PATIENCE = 120  # seconds a --against worker may take to load its models or answer one send
+
+
 def stroke_end_against(revision: str, calls: int) -> None:
     """A stroke's end, p50 over `calls` values per model: this checkout against `revision`, the two
     taking turns call by call, each first in every other turn."""
@@ -188,6 +192,7 @@ def stroke_end_against(revision: str, calls: int) -> None:
             workers[name] = workers_running.enter_context(subprocess.Popen(
                 [sys.executable, str(Path(__file__).with_name("timed_draws.py"))], cwd=tree,
                 env={**os.environ, "PYTHONPATH": str(tree)}, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE))
+            workers_running.callback(workers[name].kill)  # at the end, or on an error: none left loading or writing
             os.sched_setaffinity(workers[name].pid, {min(os.sched_getaffinity(0))})  # both on one CPU
         for mode in ("LSTM", "BiLSTM"):
             times = {name: [] for name in workers}
@@ -195,6 +200,8 @@ def stroke_end_against(revision: str, calls: int) -> None:
                 for name in list(workers)[:: 1 if i % 2 else -1]:
                     workers[name].stdin.write(json.dumps({"mode": mode, "value": values[i % len(values)]}) + "\n")
                     workers[name].stdin.flush()
+                    if not select.select([workers[name].stdout], [], [], WORKER_PATIENCE)[0]:
+                        raise SystemExit(f"the worker of {name} gave no answer in {WORKER_PATIENCE} s")
                     answer = workers[name].stdout.readline()
                     if not answer:
                         raise SystemExit(f"the worker of {name} stopped: see its error above")
