@@ -42,7 +42,7 @@ MAX_PICTURE_BYTES = 8_000_000
 # MNIST training digits shown at 112 px as the page shows them, the nearest came within 0.0108
 # but 0.349 at its largest, and no other within 0.0146.
 TEST_DIGIT_DISTANCE = (0.015, 0.3)
-PNG_MODES = {"1", "L", "LA", "P", "I", "I;16", "I;16B", "RGB", "RGBA"}  # what PIL writes as PNG
+PNG_MODES = {"1", "L", "LA", "P", "I;16", "I;16B", "RGB", "RGBA"}  # what PIL writes as PNG as it is
 
 
 class NotSaved(ValueError):
@@ -92,9 +92,10 @@ def drawing_of(shown: Shown) -> tuple[Image.Image, list | None]:
 
 
 def as_png(picture: Image.Image) -> bytes:
-    """The picture as PNG bytes: a float picture scaled to 0-255 as the app reads it, one in another
-    colour model (CMYK, YCbCr, ...) as RGB."""
-    if picture.mode == "F":
+    """The picture as PNG bytes: a float or 32-bit integer picture scaled to 0-255 as the app reads
+    it (PIL would write 32-bit values as 16-bit ones, cut at 65535), one in another colour model
+    (CMYK, YCbCr, ...) as RGB."""
+    if picture.mode in ("F", "I"):
         picture = Image.fromarray((unit_scaled(np.asarray(picture)) * 255).round().astype(np.uint8))
     elif picture.mode not in PNG_MODES:
         picture = picture.convert("RGBA" if picture.has_transparency_data else "RGB")

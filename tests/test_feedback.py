@@ -132,17 +132,22 @@ def test_uploads_and_examples_are_saved_as_pictures_without_strokes(reader, logg
 
 
 def test_uploads_in_any_mode_the_app_reads_are_saved_whole(reader, logger, tmp_path):
-    """A CMYK JPEG or a float TIFF is read by the app, so its correction is saved: as a PNG that
-    reads back as the same input, and never as an empty file."""
+    """A CMYK JPEG, a float TIFF or a 32-bit integer one (values beyond PNG's 16 bits) is read by
+    the app, so its correction is saved: as a PNG that reads back as the same input, and never as
+    an empty file."""
     seven = render(7, Style(canvas=(300, 300), width=16))
-    uploads = {"cmyk.jpg": seven.convert("CMYK"), "float.tif": seven.convert("L").convert("F")}
+    bolder = render(7, Style(canvas=(300, 300), width=24))  # another input: the same one saved again replaces its correction
+    uploads = {"cmyk.jpg": seven.convert("CMYK"), "float.tif": seven.convert("L").convert("F"),
+               "int32.tif": Image.fromarray(np.asarray(bolder.convert("L")).astype(np.int32) * 1000 + 100_000)}
     for name, picture in uploads.items():
         picture.save(tmp_path / name)
         shown = events.draw(reader, "image", str(tmp_path / name), "LSTM")[0]
         assert feedback.correct(logger, shown, "7").startswith("Saved as the digit 7"), name
     assert all(path.stat().st_size > 0 for path in logger.folder.rglob("*"))
     images, labels = load_drawings(logger.folder)
-    assert labels.tolist() == [7, 7] and (images - to_mnist(seven)).abs().max() < 0.05
+    assert labels.tolist() == [7, 7, 7]
+    assert sorted(int((image - to_mnist(seven)).abs().max() < 0.05) + 2 * int((image - to_mnist(bolder)).abs().max() < 0.05)
+                  for image in images) == [1, 1, 2]
 
 
 def test_a_correction_the_disk_cannot_hold_leaves_no_part_of_it(reader, logger, monkeypatch):
