@@ -81,7 +81,7 @@ class RowClassifier(nn.Module):
 
 @dataclass
 class Trace:
-    """What the network did on each image; every tensor has the batch first.
+    """What the network did on each image; every tensor has the batch first (but whole_logits).
 
     hidden, cell: (batch, rows, directions, hidden) top-layer states after each row; for the
         backward direction, the state at row t has read rows 27..t.
@@ -117,6 +117,7 @@ def one_layer(rnn: nn.RNNBase, layer: int, direction: str | None = None) -> nn.R
     or with direction None all its directions. Built once: running it is cheaper than
     torch.func.functional_call, which swaps weights in on every call. A one-way layer reads its rows
     in the order given: a caller hands the backward direction its rows upwards."""
+    assert direction in (None, "forward", "backward"), direction
     features = rnn.input_size if layer == 0 else rnn.hidden_size * (2 if rnn.bidirectional else 1)
     bidirectional = rnn.bidirectional and direction is None
     single = type(rnn)(features, rnn.hidden_size, batch_first=True, bidirectional=bidirectional, device="meta")

@@ -1,6 +1,7 @@
 """The functions behind the app's events, called as the events call them, without a browser."""
 
 import asyncio
+import base64
 import contextlib
 import copy
 import hashlib
@@ -9,6 +10,7 @@ import json
 import os
 import random
 import threading
+import zlib
 from types import SimpleNamespace
 
 import numpy as np
@@ -146,6 +148,8 @@ def test_bidirectional_payload_holds_the_states_of_every_cut(reader):
         expected = result.cut_cell[0, t, row].numpy()
         assert np.abs(decoded[t * (t + 1) // 2 + row] - expected).max() <= sent["states"]["cell"]["step"] / 2 + 1e-9
     np.testing.assert_allclose(sent["probabilities"], result.row_probabilities[0].numpy(), atol=5e-5)
+    for encoded in sent["states"].values():  # what the browser's DecompressionStream('deflate-raw') reads: no zlib header
+        assert len(zlib.decompress(base64.b64decode(encoded["raw_deflate"]), -15)) == np.prod(encoded["shape"])
     size = len(json.dumps(value))
     assert size <= 256_000, f"{size} bytes"
 

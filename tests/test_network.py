@@ -58,7 +58,7 @@ def test_images_read_whole_alongside_get_forwards_answers_and_change_no_trace(al
         for name, value in vars(alone).items():
             if value is not None:
                 torch.testing.assert_close(getattr(alongside, name), value, atol=1e-6, rtol=0)
-    assert alone.whole_logits is None
+        assert alone.whole_logits is None
 
 
 def test_hidden_states_are_the_top_layer_output(all_models, digits):
