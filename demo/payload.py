@@ -1,8 +1,13 @@
-"""A reading as the numbers the browser draws from: compact JSON, states as scaled bytes in base64.
+"""A reading as the numbers the browser draws from: compact JSON, states as scaled codes in base64.
 
-Each array of states goes as one byte per value, `low + byte * step` with `step = (high - low) / 255`,
-so a value comes back within step / 2 of the trace's (about 0.002 for a gate, 0.004 for a hidden
-state). Probabilities and row importance go as JSON numbers rounded to 4 decimals.
+Each array of states goes as one code per value, `low + code * step`: the value rounded to `step`, a
+power of ten. The page shows each value to its step's decimals, so the digits it shows are the
+trace's, rounded (an 8-bit scale from the minimum to the maximum came within 0.004 of a hidden state,
+and one tooltip of five showed a wrong second decimal). A code is a byte: the step is 0.01 for a gate
+or a hidden state (in -1..1) and 0.1 for a cell state (in about -15..15; at 0.01 it would take two
+bytes a value, 30 KB more for the BiLSTM). An array that 256 tenths do not span goes in 16-bit codes
+(`width` 2, little-endian) at 0.1. Probabilities and row importance go as JSON numbers rounded to 4
+decimals.
 
 During a stroke the canvas asks for a light payload (the input and the answer after each row);
 at the stroke's end, and for uploads and examples, the full one adds row importance and every
@@ -21,7 +26,7 @@ from model.network import GATE_NAMES, ROWS
 
 # The layout explorer.js reads: raise it with any change to how the script must read a payload. A page
 # left open across a server upgrade then asks to be reloaded rather than misreading the numbers.
-LAYOUT = 2
+LAYOUT = 3
 QUANTITIES = ("hidden", "cell", *GATE_NAMES)  # the order the explorer offers them in
 DECIMALS = 4
 TRIANGLE = np.tril_indices(ROWS)  # (cut, row) pairs with row <= cut, cut by cut
@@ -33,30 +38,44 @@ NEAREST_FIRST = TRIANGLE[0][_nearest_first], TRIANGLE[1][_nearest_first]  # (cut
 DISTANCE_GROUPS = np.searchsorted(NEAREST_FIRST[0] - NEAREST_FIRST[1], (2, 8, ROWS))
 
 
+# (decimals, bytes a code) in the order tried: two decimals, then one, in a byte; then 16 bits
+STEPS = ((2, 1), (1, 1), *((decimals, 2) for decimals in range(1, -39, -1)))
+
+
 def scaled_bytes(values: np.ndarray) -> tuple[np.ndarray, dict]:
-    """(bytes, {"shape", "low", "step"}): each value as `low + byte * step`."""
+    """(codes, {"shape", "low", "step", "width"}): each value rounded to `step` (see above), as
+    `low + code * step`; codes of `width` bytes, uint8 or little-endian uint16."""
     values = np.asarray(values)
     low, high = float(values.min()), float(values.max())
-    step = (high - low) / 255 or 1.0
-    scaled = np.subtract(values, low, dtype=np.float64)  # in float64: a byte is within step / 2, not a hair more
-    scaled /= step
-    return np.rint(scaled, out=scaled).astype(np.uint8), {"shape": list(values.shape), "low": low, "step": step}
+    for decimals, width in STEPS:
+        step = 10.0 ** -decimals
+        if round(high / step) - round(low / step) < 256 ** width:
+            break
+    steps = np.divide(values, step, dtype=np.float64)  # in float64: each value's own rounding, not a hair off
+    np.rint(steps, out=steps)
+    first = steps.min()
+    codes = (steps - first).astype(np.uint8 if width == 1 else "<u2")
+    return codes, {"shape": list(values.shape), "low": float(first * step), "step": step, "width": width}
 
 
 def encode(values: np.ndarray) -> dict:
-    """An array as scaled bytes: {"shape", "low", "step", "bytes": base64}."""
+    """An array as scaled codes: {"shape", "low", "step", "width", "bytes": base64}."""
     data, scale = scaled_bytes(values)
     return {**scale, "bytes": base64.b64encode(data.tobytes()).decode("ascii")}
 
 
 def decode(encoded: dict) -> np.ndarray:
     """What the browser reads back from encode's or encode_cuts' output (the tests use it)."""
-    data = np.frombuffer(base64.b64decode(encoded["bytes"]), np.uint8) if "bytes" in encoded else cut_bytes(encoded)
+    data = np.frombuffer(base64.b64decode(encoded["bytes"]), code_type(encoded)) if "bytes" in encoded else cut_bytes(encoded)
     return (encoded["low"] + data.astype(np.float64) * encoded["step"]).reshape(encoded["shape"])
 
 
+def code_type(encoded: dict) -> np.dtype:
+    return np.dtype(np.uint8 if encoded["width"] == 1 else "<u2")
+
+
 def differences(grid: np.ndarray) -> np.ndarray:
-    """(cuts, rows, 2 directions, units) bytes, zero below each cut, as differences (mod 256): first
+    """(cuts, rows, 2 directions, units) codes, zero below each cut, as differences (mod 256 or 65536): first
     from the same row of the previous cut, then of those from the row the same direction read
     before (s - 1 forwards, s + 1 backwards). Neighbouring cuts differ little, most of all far
     from the cut, and neighbouring rows change alike."""
@@ -69,12 +88,12 @@ def differences(grid: np.ndarray) -> np.ndarray:
 
 
 def encode_cuts(values: np.ndarray) -> dict:
-    """(pairs in TRIANGLE order, 2 directions, units) as encode's scaled bytes, sent as their
-    `differences`, nearest the cut first, raw-deflated in base64: {"shape", "low", "step", "raw_deflate"}.
+    """(pairs in TRIANGLE order, 2 directions, units) as encode's scaled codes, sent as their
+    `differences`, nearest the cut first, raw-deflated in base64: {"shape", "low", "step", "width", "raw_deflate"}.
     Deflate's Huffman codes give the small differences few bits; each group of distances gets
     codes of its own (a block)."""
     data, scale = scaled_bytes(values)
-    grid = np.zeros((ROWS, ROWS, *data.shape[1:]), np.uint8)
+    grid = np.zeros((ROWS, ROWS, *data.shape[1:]), data.dtype)
     grid[TRIANGLE] = data
     sent = differences(grid)[NEAREST_FIRST]  # (pairs, directions, units)
     packer = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_HUFFMAN_ONLY)  # LZ77 finds few repeats here
@@ -84,15 +103,16 @@ def encode_cuts(values: np.ndarray) -> dict:
 
 
 def cut_bytes(encoded: dict) -> np.ndarray:
-    """encode_cuts' bytes back in TRIANGLE order, summed up as the browser does (decodeCuts)."""
+    """encode_cuts' codes back in TRIANGLE order, summed up as the browser does (decodeCuts)."""
     pairs, directions, units = encoded["shape"]
-    sent = np.frombuffer(zlib.decompress(base64.b64decode(encoded["raw_deflate"]), -15), np.uint8)
-    grid = np.zeros((ROWS, ROWS, directions, units), np.uint8)
+    codes = code_type(encoded)
+    sent = np.frombuffer(zlib.decompress(base64.b64decode(encoded["raw_deflate"]), -15), codes)
+    grid = np.zeros((ROWS, ROWS, directions, units), codes)
     grid[NEAREST_FIRST] = sent.reshape(pairs, directions, units)
-    grid[:, :, 0] = np.cumsum(grid[:, :, 0], axis=1, dtype=np.uint8)
-    grid[:, :, 1] = np.cumsum(grid[:, ::-1, 1], axis=1, dtype=np.uint8)[:, ::-1]
+    grid[:, :, 0] = np.cumsum(grid[:, :, 0], axis=1, dtype=codes)
+    grid[:, :, 1] = np.cumsum(grid[:, ::-1, 1], axis=1, dtype=codes)[:, ::-1]
     grid[np.triu_indices(ROWS, 1)] = 0  # the forward sums ran on below the cut
-    return np.cumsum(grid, axis=0, dtype=np.uint8)[TRIANGLE]
+    return np.cumsum(grid, axis=0, dtype=codes)[TRIANGLE]
 
 
 def first_top_row(row_probabilities: np.ndarray) -> int:

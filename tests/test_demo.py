@@ -7,6 +7,7 @@ import copy
 import hashlib
 import itertools
 import json
+import math
 import os
 import random
 import threading
@@ -109,10 +110,14 @@ def test_every_digit_drawn_on_the_canvas_is_read_right(reader, mode):
 
 
 def assert_within_step(encoded: dict, expected: np.ndarray) -> None:
-    """Decoded scaled bytes equal the trace's numbers within half a step of the encoding."""
+    """Decoded codes are the trace's numbers rounded to the encoding's step, a power of ten: within
+    half a step of them, and on the step's grid."""
     assert encoded["shape"] == list(expected.shape)
-    assert np.abs(payload.decode(encoded) - expected).max() <= encoded["step"] / 2 + 1e-9
-    assert encoded["low"] == pytest.approx(expected.min()) and encoded["low"] + 255 * encoded["step"] == pytest.approx(expected.max())
+    step = encoded["step"]
+    assert step == 10.0 ** round(math.log10(step))
+    decoded = payload.decode(encoded)
+    assert np.abs(decoded - expected).max() <= step / 2 + 1e-9
+    assert np.abs(decoded / step - np.round(decoded / step)).max() < 1e-6
 
 
 def test_lstm_payload_holds_every_state_within_its_precision(reader):
@@ -126,8 +131,7 @@ def test_lstm_payload_holds_every_state_within_its_precision(reader):
     assert_within_step(sent["states"]["cell"], result.cell[0].numpy())
     for k, gate in enumerate(GATE_NAMES):
         assert_within_step(sent["states"][gate], result.gates[0, :, :, k].numpy())
-        bound = 2 if gate == "candidate" else 1  # g = tanh(z) lies in -1..1, the others in 0..1
-        assert sent["states"][gate]["step"] <= bound / 255 + 1e-9
+        assert (sent["states"][gate]["step"], sent["states"][gate]["width"]) == (0.01, 1)  # in -1..1: two decimals, a byte
     assert_within_step(sent["image"], shown.image.numpy())
     np.testing.assert_allclose(sent["probabilities"], result.row_probabilities[0].numpy(), atol=5e-5)
     assert len(sent["importance"]) == 28 and max(sent["importance"]) > 0
@@ -154,6 +158,17 @@ def test_bidirectional_payload_holds_the_states_of_every_cut(reader):
     assert size <= 256_000, f"{size} bytes"
 
 
+def test_an_array_beyond_256_tenths_goes_in_16_bit_codes():
+    """Codes are bytes while 256 steps of 0.01, then of 0.1, span an array; beyond that 16-bit codes
+    at 0.1, and a coarser step only beyond 65,536 tenths. Plain and cut by cut alike."""
+    rng = np.random.default_rng(0)
+    for span, step, width in ((2, 0.01, 1), (20, 0.1, 1), (60, 0.1, 2), (20_000, 1.0, 2)):
+        values = ((rng.random((406, 2, 3)) - 0.5) * span).astype(np.float32)
+        for encoded in (payload.encode(values), payload.encode_cuts(values)):
+            assert (encoded["step"], encoded["width"]) == (step, width), span
+            assert_within_step(encoded, values)
+
+
 def layout_fingerprint() -> str:
     """What explorer.js's reading of a payload depends on, as a hash: the payloads' keys and value
     types, and the bytes and scale each array is sent as (the cuts' before deflate: zlib's version
@@ -163,16 +178,18 @@ def layout_fingerprint() -> str:
     def made_up(shape):  # -1..1 by integer arithmetic and one division: the same bits on every machine
         start = next(counter) * 10_007
         return ((np.arange(start, start + np.prod(shape)) * 7919 % 2003) / 1001 - 1).astype(np.float32).reshape(shape)
+    def cells(shape):  # -40..40: 16-bit codes
+        return made_up(shape) * 40
     def reading(directions):
         states = {name: made_up((28, directions, 3)) for name in GATE_NAMES}
         cuts = {name: made_up((28, 28, directions, 3)) for name in GATE_NAMES} if directions == 2 else None
         probabilities = made_up((28, 10)) + 1.5
         return inference.Reading(image=(made_up((28, 28)) + 1) / 2, hidden=made_up((28, directions, 3)),
-                                 cell=made_up((28, directions, 3)), gates=states,
+                                 cell=cells((28, directions, 3)), gates=states,
                                  row_probabilities=probabilities / probabilities.sum(1, keepdims=True),
                                  importance=made_up((28,)),
                                  cut_hidden=None if cuts is None else made_up((28, 28, 2, 3)),
-                                 cut_cell=None if cuts is None else made_up((28, 28, 2, 3)), cut_gates=cuts)
+                                 cut_cell=None if cuts is None else cells((28, 28, 2, 3)), cut_gates=cuts)
     def kinds(value):
         if isinstance(value, dict):
             return {key: "raw_deflate" if key == "raw_deflate" else kinds(item) for key, item in sorted(value.items())}
@@ -185,7 +202,7 @@ def layout_fingerprint() -> str:
         for values in payload.states(made).values():
             data, scale = payload.scaled_bytes(values)
             if directions == 2:  # what encode_cuts deflates
-                grid = np.zeros((28, 28, *data.shape[1:]), np.uint8)
+                grid = np.zeros((28, 28, *data.shape[1:]), data.dtype)
                 grid[payload.TRIANGLE] = data
                 data = payload.differences(grid)[payload.NEAREST_FIRST]
             seen.append([hashlib.sha256(data.tobytes()).hexdigest(), scale])
@@ -194,7 +211,9 @@ def layout_fingerprint() -> str:
 
 # payload.LAYOUT -> layout_fingerprint() of that layout
 LAYOUTS = {1: "702e8edefb06eaf818d8be572c01b3f5678839580775dfeb9cd4634cdd15aa8d",
-           2: "29ef0def38394f6399d0f47911a65d64f436a6e34b0178f658dd8c4adfa98c69"}  # the cuts in raw deflate
+           2: "29ef0def38394f6399d0f47911a65d64f436a6e34b0178f658dd8c4adfa98c69",  # the cuts in raw deflate
+           # steps of powers of ten, 16-bit codes (the made-up cells span -40..40 since this layout)
+           3: "7227b5f6731e55de9b21a46b69a8a7b652189e5d7849c0b1474f76aa7813d0f7"}
 
 
 def test_a_change_to_the_payloads_layout_raises_its_number():

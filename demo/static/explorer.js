@@ -54,15 +54,27 @@ function colour(value, scale, signed) {
   return [table[k * 3], table[k * 3 + 1], table[k * 3 + 2]];
 }
 function css(rgb) { return `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`; }
+// Black or white text, whichever stands out more on this colour by WCAG's contrast ratio: at least
+// 4.6 to 1 on any colour. (White on viridis up to 0.55, as before, came to 4.0 just below it.)
+function inkOn(rgb) {
+  const [r, g, b] = rgb.map((c) => (c / 255 <= 0.04045 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4));
+  const light = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  return (light + 0.05) / 0.05 >= 1.05 / (light + 0.05) ? '#000' : '#fff';
+}
 
-// ---- the payload: scaled bytes back to numbers
+// ---- the payload: scaled codes back to numbers, each the trace's value rounded to its step
 function base64Bytes(text) { return Uint8Array.from(atob(text), (c) => c.charCodeAt(0)); }
-function scaled(bytes, encoded) {
-  const values = new Float32Array(bytes.length);
-  for (let k = 0; k < bytes.length; k++) values[k] = encoded.low + bytes[k] * encoded.step;
+// Codes are bytes, or (width 2) 16-bit little-endian numbers: a typed array reads the machine's
+// order, little-endian on every browser's platform.
+function codes(bytes, encoded) { return encoded.width === 2 ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2) : bytes; }
+function scaled(coded, encoded) {
+  const values = new Float32Array(coded.length);
+  for (let k = 0; k < coded.length; k++) values[k] = encoded.low + coded[k] * encoded.step;
   return values;
 }
-function decode(encoded) { return scaled(base64Bytes(encoded.bytes), encoded); }
+function decode(encoded) { return scaled(codes(base64Bytes(encoded.bytes), encoded), encoded); }
+// The decimals a value of this step is shown to: all the digits the payload knows.
+function decimals(encoded) { return Math.max(0, Math.round(-Math.log10(encoded.step))); }
 
 // A bidirectional model's states on every cut (payload.encode_cuts): deflated differences, the
 // (cut, row) pairs nearest the cut first, both directions of each. Summing them back along each
@@ -70,9 +82,9 @@ function decode(encoded) { return scaled(base64Bytes(encoded.bytes), encoded); }
 // triangle order of stateAt.
 async function decodeCuts(encoded) {
   const stream = new Blob([base64Bytes(encoded.raw_deflate)]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
-  const sent = new Uint8Array(await new Response(stream).arrayBuffer());
+  const sent = codes(new Uint8Array(await new Response(stream).arrayBuffer()), encoded);
   const [pairs, directions, units] = encoded.shape;
-  const bytes = new Uint8Array(sent.length);  // a Uint8Array adds mod 256, as the differences were taken
+  const bytes = new sent.constructor(sent.length);  // adds mod 256 (or 65536), as the differences were taken
   const at = (t, row, d) => ((t * (t + 1) / 2 + row) * directions + d) * units;
   let k = 0;
   for (let distance = 0; distance < ROWS; distance++) {
@@ -97,11 +109,13 @@ async function prepare(name, sent) {
   const reading = {name: name, ...sent, image: decode(sent.image)};
   if (!sent.full) return reading;
   reading.states = {};
-  reading.scale = {};
+  reading.scale = {};  // the largest size of each quantity: its colours' scale
+  reading.digits = {};
   for (const [quantity, encoded] of Object.entries(sent.states)) {
-    reading.states[quantity] = encoded.raw_deflate ? await decodeCuts(encoded) : decode(encoded);
-    const low = encoded.low, high = encoded.low + 255 * encoded.step;
-    reading.scale[quantity] = Math.max(Math.abs(low), Math.abs(high)) || 1;
+    const values = encoded.raw_deflate ? await decodeCuts(encoded) : decode(encoded);
+    reading.states[quantity] = values;
+    reading.scale[quantity] = values.reduce((most, v) => Math.max(most, Math.abs(v)), 0) || 1;
+    reading.digits[quantity] = decimals(encoded);
   }
   reading.order = [];
   for (let d = 0; d < sent.directions; d++) reading.order.push(unitOrder(reading, d));
@@ -454,7 +468,7 @@ function paintTable(table, reading, t) {
     write(td, percent(row[d]));
     const rgb = colour(row[d], 1, false);
     td.style.background = css(rgb);
-    td.style.color = row[d] > 0.55 ? '#000' : '#fff';  // viridis turns light above about 0.55
+    td.style.color = inkOn(rgb);
     td.classList.toggle('leader', d === leader);
   });
 }
@@ -484,7 +498,7 @@ function paintHeatmap(canvas, reading, direction, t) {
     }
     still.fillText(format(T.axis_units, {order: view.sorted ? T.order_peak : T.order_number}),
                    MARGIN.left + plotWidth / 2, MARGIN.top + plotHeight + 15);
-    colourBar(still, width - MARGIN.right + 10, MARGIN.top, plotHeight, scale, signed);
+    colourBar(still, width - MARGIN.right + 10, MARGIN.top, plotHeight, scale, signed, full.digits[quantity]);
   });
   const plotWidth = width - MARGIN.left - MARGIN.right, plotHeight = height - MARGIN.top - MARGIN.bottom;
   const cell = plotHeight / ROWS, column = plotWidth / columns.length;
@@ -522,7 +536,7 @@ function paintHeatmap(canvas, reading, direction, t) {
   }
   label(canvas, format(T.heatmap_alt, {
     quantity: T.quantities[quantity], units: columns.length, direction: directionName, row: t,
-    unit: best.unit, value: fixed(best.shown ?? 0, 2)}));
+    unit: best.unit, value: fixed(best.shown ?? 0, full.digits[quantity])}));
 }
 
 // One pixel per (row, column) of the state after `cut`; transparent where the cut has no state.
@@ -539,7 +553,7 @@ function fillHeatmap(data, full, quantity, direction, cut, columns, faded) {
   }
 }
 
-function colourBar(context, x, top, height, scale, signed) {
+function colourBar(context, x, top, height, scale, signed, digits) {
   for (let k = 0; k < height; k++) {
     const f = 1 - k / height;
     context.fillStyle = css(colour(signed ? (2 * f - 1) * scale : f, scale, signed));
@@ -549,7 +563,7 @@ function colourBar(context, x, top, height, scale, signed) {
   context.textAlign = 'left';
   context.textBaseline = 'middle';
   const ticks = signed ? [scale, 0, -scale] : [1, 0.5, 0];
-  ticks.forEach((v, k) => context.fillText(fixed(v, 2), x + 14, top + k * height / 2));
+  ticks.forEach((v, k) => context.fillText(fixed(v, digits), x + 14, top + k * height / 2));
 }
 
 // ---- hover, focus and click on a heatmap cell
@@ -584,7 +598,7 @@ function showTooltip(reading, direction, row, unit, x, y, followsCursor = false)
 function writeTooltip(reading, direction, row, unit) {
   const full = withStates(reading);
   const v = stateAt(full, view.quantity, view.cursor, row, direction, unit);
-  const shown = v === null ? T.not_in_cut : fixed(v, 2);
+  const shown = v === null ? T.not_in_cut : fixed(v, full.digits[view.quantity]);
   tooltip.textContent = format(T.tooltip, {
     model: reading.name, direction: reading.directions === 2 ? T.directions[direction] : T.directions[0],
     row: row, unit: unit, quantity: T.quantities[view.quantity], value: shown});
@@ -668,9 +682,10 @@ function paintUnitPanel(t) {
     const quantity = figure.dataset.quantity;
     const values = [];
     for (let r = 0; r < ROWS; r++) values.push(stateAt(full, quantity, t, r, chosen.direction, chosen.unit));
-    write(figure.lastChild, T.quantities[quantity] + ' = ' + fixed(values[t] ?? 0, 2));
+    const digits = full.digits[quantity];
+    write(figure.lastChild, T.quantities[quantity] + ' = ' + fixed(values[t] ?? 0, digits));
     paintUnitLine(figure.firstChild, values, t, SIGNED[quantity] ? full.scale[quantity] : null);
-    label(figure.firstChild, T.quantities[quantity] + ': ' + values.map((v) => (v === null ? '' : fixed(v, 2))).join(' '));
+    label(figure.firstChild, T.quantities[quantity] + ': ' + values.map((v) => (v === null ? '' : fixed(v, digits))).join(' '));
   }
   paintInput(unitPanel.querySelector('figure.tinted canvas'), reading, t, {full: full, ...chosen});
   paintStep(unitPanel.querySelector('.step'), full, t);
