@@ -427,6 +427,17 @@ def test_bidirectional_one_clock(session, reader):
         assert "Hidden state h" in shown["text"] and int(shown["row"]) == row and shown["direction"] == "1"
         assert abs(float(shown["value"]) - truth) <= 0.005 + 1e-6, (shown, truth, whole)  # two decimals, the trace's rounded
     assert hover(page, box, 20, 5, units)["value"] == "not in the cut image"
+    # the keyboard reaches those cells too: up/down a unit, page up/down a row of the cut
+    page.mouse.move(0, 0)
+    page.locator(HEATMAP.format(model="BiLSTM", direction=1)).focus()
+    for key in ("ArrowUp", "ArrowUp", "PageUp", "PageUp", "PageUp"):
+        page.keyboard.press(key)
+    shown = page.evaluate("() => ({...document.querySelector('#explorer .tooltip').dataset})")
+    truth = float(result.cut_hidden[0, t, t - 3, 1, int(shown["unit"])])
+    assert int(shown["row"]) == t - 3 and abs(float(shown["value"]) - truth) <= 0.005 + 1e-6, (shown, truth)
+    page.keyboard.press("PageDown")
+    assert page.evaluate("() => document.querySelector('#explorer .tooltip').dataset.row") == str(t - 2)
+    page.locator("#status").click()
     forward = page.locator(HEATMAP.format(model="BiLSTM", direction=0)).bounding_box()
     shown = hover(page, forward, 4, 12, units)
     assert abs(float(shown["value"]) - float(result.cut_hidden[0, t, 4, 0, int(shown["unit"])])) <= 0.005 + 1e-6
@@ -520,6 +531,10 @@ def serious_axe_violations(page) -> list:
 
 
 def test_axe_finds_no_serious_violation_after_a_drawing(session):
+    if session.strokes is None:  # run alone: the drawing the tests before it make
+        draw(session.page, 7)
+    session.page.wait_for_function("() => /reads a 7/.test(document.querySelector('#status').innerText)"
+                                   " && !document.querySelector('#status').innerText.includes('while you draw')")
     assert serious_axe_violations(session.page) == []
 
 

@@ -13,7 +13,7 @@ const QUANTITIES = Object.keys(T.quantities);
 const SIGNED = {hidden: true, cell: true, candidate: true};
 
 const view = {readings: {}, kept: {}, cursor: LAST, quantity: 'hidden', sorted: true, timer: null,
-              unit: null, steps: null, focus: {}, asked: 0};
+              unit: null, steps: null, focus: {}, focusRow: {}, asked: 0};
 // Read by the tests and the benchmark: every paint, the rows Play showed, the last correction's answer.
 let ink = '#000';  // the theme's text colour, read once per paint
 const probe = window.rowscanExplorer = {paints: 0, played: [], paintMs: [], view: view};
@@ -523,11 +523,12 @@ function paintHeatmap(canvas, reading, direction, t) {
     context.strokeStyle = ink;
     context.strokeRect(MARGIN.left + columns.indexOf(view.unit.unit) * column, MARGIN.top, column, plotHeight);
   }
-  const focus = view.focus[reading.name + direction];
+  const focus = view.focus[reading.name + direction], focusRow = view.focusRow[reading.name + direction];
   if (focus !== undefined && document.activeElement === canvas) {
     context.setLineDash([3, 2]);
     context.strokeRect(MARGIN.left + focus * column, MARGIN.top, column, plotHeight);
     context.setLineDash([]);
+    if (focusRow !== undefined) context.strokeRect(MARGIN.left + focus * column - 2, MARGIN.top + focusRow * cell - 2, column + 4, cell + 4);
   }
   let best = {value: -Infinity, unit: 0};  // the text alternative names the largest unit at the cursor row
   for (const unit of columns) {
@@ -618,7 +619,8 @@ function listen(canvas, name, direction) {
     const at = withStates(reading) && cellAt(canvas, reading, direction, event);
     if (at) inspect(name, direction, at.columns[at.column]);
   });
-  // keyboard: up/down choose a unit column, Enter inspects it; the tooltip says its value at the cursor row
+  // keyboard: up/down choose a unit column, Enter inspects it; the tooltip says its value at the
+  // cursor row, or, once page up/down have chosen a row, at that row (as the mouse can point at any)
   canvas.addEventListener('keydown', (event) => {
     const reading = view.readings[name];
     const full = withStates(reading);
@@ -627,6 +629,9 @@ function listen(canvas, name, direction) {
     let focus = view.focus[key] ?? 0;
     if (event.key === 'ArrowUp' || event.key === 'ArrowDown') {
       focus = (focus + (event.key === 'ArrowUp' ? 1 : -1) + columns.length) % columns.length;
+    } else if (event.key === 'PageUp' || event.key === 'PageDown') {
+      const row = (view.focusRow[key] ?? view.cursor) + (event.key === 'PageUp' ? -1 : 1);
+      view.focusRow[key] = Math.max(0, Math.min(LAST, row));
     } else if (event.key === 'Enter') {
       inspect(name, direction, columns[focus]);
     } else return;
@@ -635,11 +640,12 @@ function listen(canvas, name, direction) {
     paint();
     const box = canvas.getBoundingClientRect();
     const column = (box.width - MARGIN.left - MARGIN.right) / columns.length;
-    showTooltip(reading, direction, view.cursor, columns[focus], box.left + MARGIN.left + focus * column,
-                box.top + MARGIN.top, true);
+    const row = view.focusRow[key];
+    showTooltip(reading, direction, row ?? view.cursor, columns[focus], box.left + MARGIN.left + focus * column,
+                box.top + MARGIN.top, row === undefined);
   });
   canvas.addEventListener('focus', () => { view.focus[name + direction] ??= 0; paint(); });
-  canvas.addEventListener('blur', () => { tooltip.hidden = true; paint(); });
+  canvas.addEventListener('blur', () => { tooltip.hidden = true; delete view.focusRow[name + direction]; paint(); });
 }
 
 // ---- the unit panel
