@@ -22,8 +22,8 @@ TERMS = ("input", "recurrent", "bias", "pre")  # per gate, (rows, directions, 4)
 def unit_steps(model: RowClassifier, image: torch.Tensor, unit: int) -> dict[str, torch.Tensor]:
     """Every term of unit `unit`'s update at row t of the cut after row t, for every t and direction.
 
-    Returns input, recurrent, bias, pre and gates (rows, directions, 4) in GATE_NAMES order, and
-    c_prev, cell, hidden (rows, directions).
+    Returns input, recurrent, bias, pre and gates (rows, directions, 4) in GATE_NAMES order,
+    c_prev, cell, hidden (rows, directions), and x (rows, features): the x_t each row's step reads.
     """
     model.eval()
     rnn, config = model.rnn, model.config
@@ -54,4 +54,4 @@ def unit_steps(model: RowClassifier, image: torch.Tensor, unit: int) -> dict[str
                             ("pre", pre), ("gates", torch.stack([i, f, g, o], 1)), ("c_prev", c_prev),
                             ("cell", cell), ("hidden", o * cell.tanh())):
             terms[name].append(value)
-    return {name: torch.stack(values, 1) for name, values in terms.items()}
+    return {**{name: torch.stack(values, 1) for name, values in terms.items()}, "x": x}

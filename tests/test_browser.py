@@ -26,7 +26,7 @@ from demo.i18n import TEXTS
 from demo.inference import Reader
 from demo.live import LIVE_PATH
 from demo.sketches import Style, canvas_strokes, render
-from model.network import GATE_NAMES, ROWS, trace
+from model.network import GATE_NAMES, ROWS, one_layer, top_layer_input, trace
 from model.step import unit_steps
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -393,6 +393,14 @@ def test_click_a_unit_and_read_its_step_with_its_own_numbers(session, reader):
     for gate in GATE_NAMES:  # z = W_ih·x_t + W_hh·h_prev + bias, as written
         terms = [shown[f"{gate}.{term}"] for term in ("input", "recurrent", "bias", "pre")]
         assert abs(sum(terms[:3]) - terms[3]) <= 2e-4
+    # x_t itself, the numbers W_ih multiplies: the layer below's output at row t, 4 decimals
+    page.click("#explorer .step details.step-x summary")
+    x = [float(v) for v in page.inner_text("#explorer .step details.step-x p").split()]
+    below = top_layer_input(reader.models["LSTM"], image[None].to(reader.device))[0][0, t].detach().cpu().numpy()
+    assert len(x) == len(below) and np.abs(np.array(x) - below).max() <= 5e-5 + 1e-6
+    layer = one_layer(reader.models["LSTM"].rnn, 1, "forward")
+    w_ih = layer.weight_ih_l0[GATE_NAMES.index("input") * units + unit].detach().cpu().numpy()
+    assert abs(float(w_ih @ below) - shown["input.input"]) <= 1e-4  # the input term is that product
     # stepping the cursor updates the step from the numbers already there: no request
     before = len(session.requests)
     page.locator("#status").click()

@@ -794,6 +794,8 @@ function paintStep(box, reading, t) {
   write(nodes.input, reading.layers > 1 ? format(T.step_input_stacked, {row: t, features: features})
                                         : format(T.step_input_one, {row: t}));
   if (nodes.backward) write(nodes.backward, format(T.step_backward_start, {row: t}));
+  write(nodes.xSummary, format(T.step_x_values, {row: t, count: ready.x[t].length}));
+  write(nodes.xValues, ready.x[t].map((v) => fixed(v, 4)).join('  '));
   for (const [td, term, k] of nodes.terms) write(td, fixed(at(term === 'gate' ? 'gates' : term)[k], 4));
   const [i, f, g, o] = at('gates').map((v) => fixed(v, 4));
   const cPrev = fixed(at('c_prev'), 4), cell = fixed(at('cell'), 4), hidden = fixed(at('hidden'), 4);
@@ -810,6 +812,9 @@ function buildStep(box, ready, direction) {
     return nodes;
   }
   nodes.input = make('p', {}, box);
+  const numbers = make('details', {class: 'step-x'}, box);  // x_t itself, the numbers W_ih multiplies
+  nodes.xSummary = make('summary', {}, numbers);
+  nodes.xValues = make('p', {}, numbers);
   if (direction === 1) nodes.backward = make('p', {}, box);
   // a phone is narrower than the table: it scrolls sideways in a box of its own, which the keyboard reaches too
   const scroller = make('div', {class: 'step-scroll', tabindex: '0', role: 'region', 'aria-label': T.step_terms}, box);
