@@ -488,13 +488,11 @@ function paintHeatmap(canvas, reading, direction, t) {
     const plotWidth = width - MARGIN.left - MARGIN.right, plotHeight = height - MARGIN.top - MARGIN.bottom;
     const column = plotWidth / columns.length;
     rowTicks(still, MARGIN.left - 4, MARGIN.top, plotHeight / ROWS);
-    // unit axis: numbers only when the columns are in number order
+    // unit axis: the unit in every 16th (or 32nd) column, in number order or sorted by peak row
     still.textAlign = 'center';
     still.textBaseline = 'top';
-    if (!view.sorted) {
-      for (let j = 0; j < columns.length; j += columns.length > 64 ? 32 : 16) {
-        still.fillText(j, MARGIN.left + (j + 0.5) * column, MARGIN.top + plotHeight + 2);
-      }
+    for (let j = 0; j < columns.length; j += columns.length > 64 ? 32 : 16) {
+      still.fillText(columns[j], MARGIN.left + (j + 0.5) * column, MARGIN.top + plotHeight + 2);
     }
     still.fillText(format(T.axis_units, {order: view.sorted ? T.order_peak : T.order_number}),
                    MARGIN.left + plotWidth / 2, MARGIN.top + plotHeight + 15);
