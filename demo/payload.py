@@ -4,10 +4,10 @@ Each array of states goes as one code per value, `low + code * step`: the value 
 power of ten. The page shows each value to its step's decimals, so the digits it shows are the
 trace's, rounded (an 8-bit scale from the minimum to the maximum came within 0.004 of a hidden state,
 and one tooltip of five showed a wrong second decimal). A code is a byte: the step is 0.01 for a gate
-or a hidden state (in -1..1) and 0.1 for a cell state (in about -15..15; at 0.01 it would take two
-bytes a value, 30 KB more for the BiLSTM). An array that 256 tenths do not span goes in 16-bit codes
-(`width` 2, little-endian) at 0.1. Probabilities and row importance go as JSON numbers rounded to 4
-decimals.
+or a hidden state (in -1..1) and 0.1 for a cell state (most span under 25.5; at 0.01 it would take two
+bytes a value, about 39 KB more for the BiLSTM as sent). A cell state that 256 tenths do not span
+(up to 28 seen) goes in 16-bit codes (`width` 2, little-endian) at 0.1. The input picture goes the
+same way, at 0.01. Probabilities and row importance go as JSON numbers rounded to 4 decimals.
 
 During a stroke the canvas asks for a light payload (the input and the answer after each row);
 at the stroke's end, and for uploads and examples, the full one adds row importance and every

@@ -311,8 +311,12 @@ def test_hover_shows_the_traces_value(session, reader):
             values = result.hidden[0, :, 0] if quantity == "hidden" else result.gates[0, :, 0, GATE_NAMES.index(quantity)]
             truth = float(values[row, unit])
             # two decimals shown, the trace's own rounded (a tie may round either way)
-            assert shown["value"] == f"{truth:.2f}" or abs(float(shown["value"]) - truth) <= 0.005 + 1e-6, (shown, truth)
+            assert re.fullmatch(r"-?\d\.\d\d", shown["value"]) and abs(float(shown["value"]) - truth) <= 0.005 + 1e-6, (shown, truth)
             assert f"unit {unit}" in shown["text"] and label in shown["text"]
+    page.locator("#explorer fieldset.quantity").get_by_label("Cell state c").check()  # it spans about -15..15: one decimal
+    shown = hover(page, box, 14, 64, units)
+    truth = float(result.cell[0, 14, 0, int(shown["unit"])])
+    assert re.fullmatch(r"-?\d+\.\d", shown["value"]) and abs(float(shown["value"]) - truth) <= 0.05 + 1e-6, (shown, truth)
     page.locator("#explorer fieldset.quantity").get_by_label("Hidden state h").check()
 
 
@@ -445,6 +449,12 @@ def test_bidirectional_one_clock(session, reader):
     assert int(shown["row"]) == t - 3 and abs(float(shown["value"]) - truth) <= 0.005 + 1e-6, (shown, truth)
     page.keyboard.press("PageDown")
     assert page.evaluate("() => document.querySelector('#explorer .tooltip').dataset.row") == str(t - 2)
+    page.keyboard.press("ArrowRight")  # the cursor moves on; the tooltip keeps its row, in the new cut
+    expect(page.locator("#row output")).to_have_text(f"row {t + 1} of 27")
+    shown = page.evaluate("() => ({...document.querySelector('#explorer .tooltip').dataset})")
+    truth = float(result.cut_hidden[0, t + 1, t - 2, 1, int(shown["unit"])])
+    assert int(shown["row"]) == t - 2 and abs(float(shown["value"]) - truth) <= 0.005 + 1e-6, (shown, truth)
+    page.keyboard.press("ArrowLeft")
     page.locator("#status").click()
     forward = page.locator(HEATMAP.format(model="BiLSTM", direction=0)).bounding_box()
     shown = hover(page, forward, 4, 12, units)
@@ -483,10 +493,19 @@ def contrast(foreground: str, background: str) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
+def drawn_once(session) -> None:
+    """The 7 the tests before make, drawn here when a test runs alone."""
+    if session.strokes is None:
+        draw(session.page, 7)
+    session.page.wait_for_function("() => /reads a 7/.test(document.querySelector('#status').innerText)"
+                                   " && !document.querySelector('#status').innerText.includes('while you draw')")
+
+
 def test_every_probability_is_readable_on_its_colour_at_every_row(session):
     """Each cell of the answer tables has AA contrast (4.5:1) at every cursor row, for both models:
     white text on viridis up to 0.55 came to 4.0:1 for a probability just over 0.5 (axe: serious)."""
     page = session.page
+    drawn_once(session)
     page.get_by_label("Both side by side").check()
     read_digit(page, "LSTM", 7)
     read_digit(page, "BiLSTM", 7)
@@ -539,10 +558,7 @@ def serious_axe_violations(page) -> list:
 
 
 def test_axe_finds_no_serious_violation_after_a_drawing(session):
-    if session.strokes is None:  # run alone: the drawing the tests before it make
-        draw(session.page, 7)
-    session.page.wait_for_function("() => /reads a 7/.test(document.querySelector('#status').innerText)"
-                                   " && !document.querySelector('#status').innerText.includes('while you draw')")
+    drawn_once(session)
     assert serious_axe_violations(session.page) == []
 
 

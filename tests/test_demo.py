@@ -178,11 +178,11 @@ def layout_fingerprint() -> str:
     def made_up(shape):  # -1..1 by integer arithmetic and one division: the same bits on every machine
         start = next(counter) * 10_007
         return ((np.arange(start, start + np.prod(shape)) * 7919 % 2003) / 1001 - 1).astype(np.float32).reshape(shape)
-    def cells(shape):  # -40..40: 16-bit codes
+    def cells(shape):  # -40..40: 16-bit codes at 0.1
         return made_up(shape) * 40
-    def reading(directions):
-        states = {name: made_up((28, directions, 3)) for name in GATE_NAMES}
-        cuts = {name: made_up((28, 28, directions, 3)) for name in GATE_NAMES} if directions == 2 else None
+    def reading(directions):  # the candidate gate spans -10..10 here: a byte at 0.1
+        states = {name: made_up((28, directions, 3)) * (10 if name == "candidate" else 1) for name in GATE_NAMES}
+        cuts = {name: made_up((28, 28, directions, 3)) * (10 if name == "candidate" else 1) for name in GATE_NAMES} if directions == 2 else None
         probabilities = made_up((28, 10)) + 1.5
         return inference.Reading(image=(made_up((28, 28)) + 1) / 2, hidden=made_up((28, directions, 3)),
                                  cell=cells((28, directions, 3)), gates=states,
@@ -197,6 +197,8 @@ def layout_fingerprint() -> str:
     seen = []
     for directions in (1, 2):
         made = reading(directions)
+        assert {(encoded["step"], encoded["width"]) for encoded in payload.full(made, SimpleNamespace(
+            hidden_size=3, directions=directions, num_layers=2), 0.5)["states"].values()} == {(0.01, 1), (0.1, 1), (0.1, 2)}
         config = SimpleNamespace(hidden_size=3, directions=directions, num_layers=2)
         seen += [kinds(payload.full(made, config, 0.5)), kinds(payload.light(made.image, made.row_probabilities, config, 0.5))]
         for values in payload.states(made).values():
@@ -212,8 +214,8 @@ def layout_fingerprint() -> str:
 # payload.LAYOUT -> layout_fingerprint() of that layout
 LAYOUTS = {1: "702e8edefb06eaf818d8be572c01b3f5678839580775dfeb9cd4634cdd15aa8d",
            2: "29ef0def38394f6399d0f47911a65d64f436a6e34b0178f658dd8c4adfa98c69",  # the cuts in raw deflate
-           # steps of powers of ten, 16-bit codes (the made-up cells span -40..40 since this layout)
-           3: "7227b5f6731e55de9b21a46b69a8a7b652189e5d7849c0b1474f76aa7813d0f7"}
+           # steps of powers of ten, 16-bit codes (the made-up cells span -40..40 and candidates -10..10 since this layout)
+           3: "1079a9b4ef2cd421b625c3098a3041260df176dc12d0dc11d81fc7e55eec6b2b"}
 
 
 def test_a_change_to_the_payloads_layout_raises_its_number():
