@@ -313,7 +313,7 @@ def test_hover_shows_the_traces_value(session, reader):
             # two decimals shown, the trace's own rounded (a tie may round either way)
             assert re.fullmatch(r"-?\d\.\d\d", shown["value"]) and abs(float(shown["value"]) - truth) <= 0.005 + 1e-6, (shown, truth)
             assert f"unit {unit}" in shown["text"] and label in shown["text"]
-    page.locator("#explorer fieldset.quantity").get_by_label("Cell state c").check()  # it spans about -15..15: one decimal
+    page.locator("#explorer fieldset.quantity").get_by_label("Cell state c").check()  # it spans up to about 28: one decimal
     shown = hover(page, box, 14, 64, units)
     truth = float(result.cell[0, 14, 0, int(shown["unit"])])
     assert re.fullmatch(r"-?\d+\.\d", shown["value"]) and abs(float(shown["value"]) - truth) <= 0.05 + 1e-6, (shown, truth)
@@ -399,6 +399,8 @@ def test_click_a_unit_and_read_its_step_with_its_own_numbers(session, reader):
         assert abs(sum(terms[:3]) - terms[3]) <= 2e-4
     # x_t itself, the numbers W_ih multiplies: the layer below's output at row t, 4 decimals
     page.click("#explorer .step details.step-x summary")
+    expect(page.locator("#explorer .step details.step-x p")).to_be_visible()
+    assert page.inner_text("#explorer .step details.step-x summary") == f"The 128 numbers of x_t at row {t}"
     x = [float(v) for v in page.inner_text("#explorer .step details.step-x p").split()]
     below = top_layer_input(reader.models["LSTM"], image[None].to(reader.device))[0][0, t].detach().cpu().numpy()
     assert len(x) == len(below) and np.abs(np.array(x) - below).max() <= 5e-5 + 1e-6

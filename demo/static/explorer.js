@@ -13,7 +13,7 @@ const QUANTITIES = Object.keys(T.quantities);
 const SIGNED = {hidden: true, cell: true, candidate: true};
 
 const view = {readings: {}, kept: {}, cursor: LAST, quantity: 'hidden', sorted: true, timer: null,
-              unit: null, steps: null, focus: {}, focusRow: {}, asked: 0};
+              unit: null, steps: null, focus: {}, focusRow: {}, numbersOpen: false, asked: 0};
 // Read by the tests and the benchmark: every paint, the rows Play showed, the last correction's answer.
 let ink = '#000';  // the theme's text colour, read once per paint
 const probe = window.rowscanExplorer = {paints: 0, played: [], paintMs: [], view: view};
@@ -488,11 +488,13 @@ function paintHeatmap(canvas, reading, direction, t) {
     const plotWidth = width - MARGIN.left - MARGIN.right, plotHeight = height - MARGIN.top - MARGIN.bottom;
     const column = plotWidth / columns.length;
     rowTicks(still, MARGIN.left - 4, MARGIN.top, plotHeight / ROWS);
-    // unit axis: the unit in every 16th (or 32nd) column, in number order or sorted by peak row
+    // unit axis: the unit in every 16th (or 32nd) column, under a tick, in number order or sorted by peak row
     still.textAlign = 'center';
     still.textBaseline = 'top';
     for (let j = 0; j < columns.length; j += columns.length > 64 ? 32 : 16) {
-      still.fillText(columns[j], MARGIN.left + (j + 0.5) * column, MARGIN.top + plotHeight + 2);
+      const x = MARGIN.left + (j + 0.5) * column;
+      still.fillRect(x - 0.5, MARGIN.top + plotHeight, 1, 3);
+      still.fillText(columns[j], x, MARGIN.top + plotHeight + 3);
     }
     still.fillText(format(T.axis_units, {order: view.sorted ? T.order_peak : T.order_number}),
                    MARGIN.left + plotWidth / 2, MARGIN.top + plotHeight + 15);
@@ -793,7 +795,7 @@ function paintStep(box, reading, t) {
   write(nodes.input, reading.layers > 1 ? format(T.step_input_stacked, {row: t, features: features})
                                         : format(T.step_input_one, {row: t}));
   if (nodes.backward) write(nodes.backward, format(T.step_backward_start, {row: t}));
-  write(nodes.xSummary, format(T.step_x_values, {row: t, count: ready.x[t].length}));
+  write(nodes.xSummary, format(reading.directions === 2 ? T.step_x_values_both : T.step_x_values, {row: t, count: ready.x[t].length}));
   write(nodes.xValues, ready.x[t].map((v) => fixed(v, 4)).join('  '));
   for (const [td, term, k] of nodes.terms) write(td, fixed(at(term === 'gate' ? 'gates' : term)[k], 4));
   const [i, f, g, o] = at('gates').map((v) => fixed(v, 4));
@@ -811,7 +813,11 @@ function buildStep(box, ready, direction) {
     return nodes;
   }
   nodes.input = make('p', {}, box);
-  const numbers = make('details', {class: 'step-x'}, box);  // x_t itself, the numbers W_ih multiplies
+  // x_t itself, the numbers W_ih multiplies: not read aloud at every cursor step, and left open or
+  // closed as the person left it when another unit's step comes
+  const numbers = make('details', {class: 'step-x', 'aria-live': 'off'}, box);
+  numbers.open = view.numbersOpen;
+  numbers.addEventListener('toggle', () => { view.numbersOpen = numbers.open; });
   nodes.xSummary = make('summary', {}, numbers);
   nodes.xValues = make('p', {}, numbers);
   if (direction === 1) nodes.backward = make('p', {}, box);
