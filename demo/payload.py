@@ -42,7 +42,7 @@ DISTANCE_GROUPS = np.searchsorted(NEAREST_FIRST[0] - NEAREST_FIRST[1], (2, 8, RO
 STEPS = ((2, 1), (1, 1), *((decimals, 2) for decimals in range(1, -39, -1)))
 
 
-def scaled_bytes(values: np.ndarray) -> tuple[np.ndarray, dict]:
+def scaled_codes(values: np.ndarray) -> tuple[np.ndarray, dict]:
     """(codes, {"shape", "low", "step", "width"}): each value rounded to `step` (see above), as
     `low + code * step`; codes of `width` bytes, uint8 or little-endian uint16."""
     values = np.asarray(values)
@@ -60,13 +60,13 @@ def scaled_bytes(values: np.ndarray) -> tuple[np.ndarray, dict]:
 
 def encode(values: np.ndarray) -> dict:
     """An array as scaled codes: {"shape", "low", "step", "width", "bytes": base64}."""
-    data, scale = scaled_bytes(values)
+    data, scale = scaled_codes(values)
     return {**scale, "bytes": base64.b64encode(data.tobytes()).decode("ascii")}
 
 
 def decode(encoded: dict) -> np.ndarray:
     """What the browser reads back from encode's or encode_cuts' output (the tests use it)."""
-    data = np.frombuffer(base64.b64decode(encoded["bytes"]), code_type(encoded)) if "bytes" in encoded else cut_bytes(encoded)
+    data = np.frombuffer(base64.b64decode(encoded["bytes"]), code_type(encoded)) if "bytes" in encoded else cut_codes(encoded)
     return (encoded["low"] + data.astype(np.float64) * encoded["step"]).reshape(encoded["shape"])
 
 
@@ -92,7 +92,7 @@ def encode_cuts(values: np.ndarray) -> dict:
     `differences`, nearest the cut first, raw-deflated in base64: {"shape", "low", "step", "width", "raw_deflate"}.
     Deflate's Huffman codes give the small differences few bits; each group of distances gets
     codes of its own (a block)."""
-    data, scale = scaled_bytes(values)
+    data, scale = scaled_codes(values)
     grid = np.zeros((ROWS, ROWS, *data.shape[1:]), data.dtype)
     grid[TRIANGLE] = data
     sent = differences(grid)[NEAREST_FIRST]  # (pairs, directions, units)
@@ -102,7 +102,7 @@ def encode_cuts(values: np.ndarray) -> dict:
     return {**scale, "raw_deflate": base64.b64encode(b"".join(blocks) + packer.flush()).decode("ascii")}
 
 
-def cut_bytes(encoded: dict) -> np.ndarray:
+def cut_codes(encoded: dict) -> np.ndarray:
     """encode_cuts' codes back in TRIANGLE order, summed up as the browser does (decodeCuts)."""
     pairs, directions, units = encoded["shape"]
     codes = code_type(encoded)
@@ -181,7 +181,7 @@ def full(reading, config, unsure_below: float) -> dict:
 
 
 def steps_payload(model_name: str, unit: int, steps: dict) -> dict:
-    """model.step.unit_steps' terms as JSON numbers for the step panel: exact to 6 decimals, and x,
-    28 rows of the layer below's outputs that the panel shows to 4, to 4 (27 KB instead of 34)."""
+    """model.step.unit_steps' terms as JSON numbers for the step panel, exact to 6 decimals; x (28
+    rows of the layer below's outputs, which the panel shows to 4 decimals) to 4: 27 KB, not 34."""
     return {"model": model_name, "unit": unit,
             **{name: np.round(values.double().numpy(), 4 if name == "x" else 6).tolist() for name, values in steps.items()}}

@@ -202,7 +202,7 @@ def layout_fingerprint() -> str:
         config = SimpleNamespace(hidden_size=3, directions=directions, num_layers=2)
         seen += [kinds(payload.full(made, config, 0.5)), kinds(payload.light(made.image, made.row_probabilities, config, 0.5))]
         for values in payload.states(made).values():
-            data, scale = payload.scaled_bytes(values)
+            data, scale = payload.scaled_codes(values)
             if directions == 2:  # what encode_cuts deflates
                 grid = np.zeros((28, 28, *data.shape[1:]), data.dtype)
                 grid[payload.TRIANGLE] = data

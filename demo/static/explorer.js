@@ -78,21 +78,21 @@ function decimals(encoded) { return Math.max(0, Math.round(-Math.log10(encoded.s
 
 // A bidirectional model's states on every cut (payload.encode_cuts): deflated differences, the
 // (cut, row) pairs nearest the cut first, both directions of each. Summing them back along each
-// cut's rows, in the order the direction reads them, then from cut to cut, gives the bytes in the
+// cut's rows, in the order the direction reads them, then from cut to cut, gives the codes in the
 // triangle order of stateAt.
 async function decodeCuts(encoded) {
   const stream = new Blob([base64Bytes(encoded.raw_deflate)]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
   const sent = codes(new Uint8Array(await new Response(stream).arrayBuffer()), encoded);
   const [pairs, directions, units] = encoded.shape;
-  const bytes = new sent.constructor(sent.length);  // adds mod 256 (or 65536), as the differences were taken
+  const coded = new sent.constructor(sent.length);  // adds mod 256 (or 65536), as the differences were taken
   const at = (t, row, d) => ((t * (t + 1) / 2 + row) * directions + d) * units;
   let k = 0;
   for (let distance = 0; distance < ROWS; distance++) {
     for (let t = distance; t < ROWS; t++) {
-      for (let d = 0; d < directions; d++, k += units) bytes.set(sent.subarray(k, k + units), at(t, t - distance, d));
+      for (let d = 0; d < directions; d++, k += units) coded.set(sent.subarray(k, k + units), at(t, t - distance, d));
     }
   }
-  const add = (to, from) => { for (let j = 0; j < units; j++) bytes[to + j] += bytes[from + j]; };
+  const add = (to, from) => { for (let j = 0; j < units; j++) coded[to + j] += coded[from + j]; };
   for (let t = 0; t < ROWS; t++) {
     for (let row = 1; row <= t; row++) {
       add(at(t, row, 0), at(t, row - 1, 0));  // forwards: rows 0..t
@@ -102,7 +102,7 @@ async function decodeCuts(encoded) {
       for (let d = 0; d < directions; d++) add(at(t, row, d), at(t - 1, row, d));
     }
   }
-  return scaled(bytes, encoded);
+  return scaled(coded, encoded);
 }
 
 async function prepare(name, sent) {
